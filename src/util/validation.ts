@@ -1,0 +1,46 @@
+/**
+ * Argument checks shared by the public API. Every message names the caller,
+ * the argument, the rule and the value received, in the style of tfjs-core's
+ * op checks: `ConstantSparsity: 'beginStep' must be >= 0, but got -1.`
+ */
+
+/** Renders a received value for an error message (strings quoted, objects by kind). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return String(value);
+  }
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'function') return `a function${value.name ? ` (${value.name})` : ''}`;
+  const name = (value as object).constructor?.name;
+  return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
+}
+
+/** Builds the message for an argument that breaks a rule. */
+export function argumentMessage(caller: string, arg: string, rule: string, value: unknown): string {
+  return `${caller}: '${arg}' ${rule}, but got ${describeValue(value)}.`;
+}
+
+/** Throws a TypeError unless `value` is a finite number. */
+export function checkFiniteNumber(caller: string, arg: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TypeError(argumentMessage(caller, arg, 'must be a finite number', value));
+  }
+}
+
+/** Throws a TypeError unless `value` is an integer (a finite number with no fraction). */
+export function checkInteger(caller: string, arg: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(argumentMessage(caller, arg, 'must be an integer', value));
+  }
+}
+
+/** Throws a TypeError unless `value` is a plain object (or undefined when optional). */
+export function checkOptionsObject(caller: string, arg: string, value: unknown, optional: boolean): void {
+  if (value === undefined && optional) return;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(argumentMessage(caller, arg, 'must be an object', value));
+  }
+}

@@ -1,0 +1,12 @@
+// Pins the public surface: adding or removing an export must be a deliberate change here.
+import * as api from '../src';
+
+it('exports exactly the documented public names', () => {
+  expect(Object.keys(api).sort()).toEqual([
+    'ConstantSparsity',
+    'PolynomialDecay',
+    'PruningSchedule',
+    'deserializeSchedule',
+    'serializeSchedule',
+  ]);
+});

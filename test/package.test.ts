@@ -1,0 +1,60 @@
+// The package as users consume it: build it, then import it from ESM and CommonJS
+// through its own name (Node resolves a package's self-reference via "exports").
+import {execFileSync} from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, {cwd: root, encoding: 'utf8'});
+}
+
+beforeAll(() => {
+  execFileSync(process.execPath, [require.resolve('tsup/dist/cli-default.js', {paths: [root]}), '--silent'], {
+    cwd: root, stdio: 'pipe',
+  });
+}, 120000);
+
+const probe = `
+  const s = new m.PolynomialDecay({initialSparsity: 0.2, finalSparsity: 0.8, beginStep: 100, endStep: 110, frequency: 2});
+  const c = new m.ConstantSparsity({targetSparsity: 0.5});
+  console.log(JSON.stringify([s.call(102).sparsity.toFixed(4), c.call(100).shouldPrune, typeof m.PruningSchedule]));
+`;
+
+it('imports from an ESM consumer', () => {
+  const out = node(['--input-type=module', '-e', `import * as m from '${pkg.name}';${probe}`]);
+  expect(JSON.parse(out)).toEqual(['0.4928', true, 'function']);
+});
+
+it('requires from a CommonJS consumer', () => {
+  const out = node(['-e', `const m = require('${pkg.name}');${probe}`]);
+  expect(JSON.parse(out)).toEqual(['0.4928', true, 'function']);
+});
+
+it('points main, module, types and every export target at built files', () => {
+  const targets = [pkg.main, pkg.module, pkg.types];
+  for (const entry of Object.values(pkg.exports) as unknown[]) {
+    if (typeof entry === 'string') continue;
+    for (const cond of Object.values(entry as Record<string, Record<string, string>>)) {
+      targets.push(cond.types, cond.default);
+    }
+  }
+  for (const target of targets) expect(fs.existsSync(path.join(root, target))).toBe(true);
+});
+
+it('packs only dist/, README.md, LICENSE and package.json', () => {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const files: string[] = JSON.parse(out)[0].files.map((f: {path: string}) => f.path);
+  expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'dist/index.js']));
+  expect(files.filter((f) => !f.startsWith('dist/') && !['README.md', 'LICENSE', 'package.json'].includes(f)))
+      .toEqual([]);
+});
+
+it('declares side effects for the modules that register classes with tfjs', () => {
+  expect(pkg.sideEffects).not.toBe(false);
+  expect(pkg.sideEffects).toEqual(expect.arrayContaining(['./dist/index.js', './dist/index.cjs']));
+});

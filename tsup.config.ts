@@ -1,0 +1,13 @@
+import {defineConfig} from 'tsup';
+
+export default defineConfig({
+  entry: {index: 'src/index.ts'},
+  format: ['esm', 'cjs'],
+  dts: {compilerOptions: {types: []}},
+  tsconfig: 'tsconfig.build.json',
+  sourcemap: false,
+  clean: true,
+  splitting: true,
+  target: 'es2020',
+  external: [/^@tensorflow\//, /^node:/],
+});
