@@ -11,4 +11,18 @@ export {
   deserializeSchedule,
   serializeSchedule,
 } from './sparsity/pruning_schedule';
-export type {ConstantSparsityArgs, PolynomialDecayArgs, PruningDecision, SerializedSchedule} from './sparsity/pruning_schedule';
+export type {
+  ConstantSparsityArgs,
+  PolynomialDecayArgs,
+  PruningDecision,
+  SerializedSchedule,
+} from './sparsity/pruning_schedule';
+export {PruneLowMagnitude} from './sparsity/pruning_wrapper';
+export type {PruneLowMagnitudeArgs, PrunedWeight, StructuredSparsityParams} from './sparsity/pruning_wrapper';
+export {getSparsity, pruneLowMagnitude, stripPruning} from './sparsity/prune';
+export type {PruneLowMagnitudeParams, WeightSparsity} from './sparsity/prune';
+export {UpdatePruningStep, collectPruneLowMagnitudeLayers, updatePruningStep} from './sparsity/pruning_callbacks';
+export {isPrunableLayer} from './sparsity/prunable_layer';
+export type {PrunableLayer} from './sparsity/prunable_layer';
+export {isPrunable} from './sparsity/prune_registry';
+export {PruningError} from './sparsity/errors';

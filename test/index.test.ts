@@ -5,8 +5,18 @@ it('exports exactly the documented public names', () => {
   expect(Object.keys(api).sort()).toEqual([
     'ConstantSparsity',
     'PolynomialDecay',
+    'PruneLowMagnitude',
+    'PruningError',
     'PruningSchedule',
+    'UpdatePruningStep',
+    'collectPruneLowMagnitudeLayers',
     'deserializeSchedule',
+    'getSparsity',
+    'isPrunable',
+    'isPrunableLayer',
+    'pruneLowMagnitude',
     'serializeSchedule',
+    'stripPruning',
+    'updatePruningStep',
   ]);
 });

@@ -1,0 +1,418 @@
+/**
+ * pruneLowMagnitude, stripPruning and getSparsity: wrapping whole models and
+ * removing the wrappers again. Mirrors tfmot's `prune.py`.
+ *
+ * Porting note: tfjs-layers has no `clone_model`; models are rebuilt from a
+ * rewritten copy of `model.getConfig()` and their weights copied layer by
+ * layer. The caller's model and layers are never modified (tfmot attaches
+ * methods to them).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {argumentMessage, checkOptionsObject, describeValue} from '../util/validation';
+import {PruningError} from './errors';
+import {collectPruneLowMagnitudeLayers} from './pruning_callbacks';
+import {ConstantSparsity, PruningSchedule, serializeSchedule} from './pruning_schedule';
+import {
+  PruneLowMagnitude,
+  StructuredSparsityParams,
+  deserializeLayer,
+  rejectStructuredParams,
+} from './pruning_wrapper';
+import {isPrunable, prunableWeightsOf, unsupportedLayerMessage} from './prune_registry';
+
+type Layer = tfl.layers.Layer;
+type ConfigDict = tf.serialization.ConfigDict;
+
+/** Parameters of {@link pruneLowMagnitude} (tfmot's keyword arguments, in camelCase). */
+export interface PruneLowMagnitudeParams extends StructuredSparsityParams {
+  /** When and how much to prune. Default: a new `ConstantSparsity({targetSparsity: 0.5})` per call. */
+  pruningSchedule?: PruningSchedule;
+  /** tfmot's `pruning_policy`. Not supported yet. */
+  pruningPolicy?: unknown;
+}
+
+const KNOWN_PARAMS = new Set(['pruningSchedule', 'blockSize', 'blockPoolingType', 'sparsityMByN', 'pruningPolicy']);
+const MODEL_CLASS_NAMES = new Set(['Sequential', 'Model', 'Functional']);
+const ACCEPTED =
+    'a tf.layers.Layer, an array of layers, a tf.Sequential model or a functional tf.LayersModel (tf.model)';
+
+function validateParams(params: unknown): Required<Pick<PruneLowMagnitudeParams, 'pruningSchedule'>> {
+  checkOptionsObject('pruneLowMagnitude', 'params', params, true);
+  const p = (params ?? {}) as PruneLowMagnitudeParams;
+  for (const key of Object.keys(p)) {
+    if (!KNOWN_PARAMS.has(key)) {
+      throw new TypeError(
+          `pruneLowMagnitude: unknown parameter '${key}' (received ${describeValue((p as ConfigDict)[key])}); ` +
+          `the parameters are ${[...KNOWN_PARAMS].join(', ')}.`);
+    }
+  }
+  if (p.pruningSchedule !== undefined && !(p.pruningSchedule instanceof PruningSchedule)) {
+    throw new TypeError(argumentMessage(
+        'pruneLowMagnitude', 'pruningSchedule', 'must be a PruningSchedule (e.g. new ConstantSparsity(...))',
+        p.pruningSchedule));
+  }
+  rejectStructuredParams('pruneLowMagnitude', p);
+  if (p.pruningPolicy !== undefined) {
+    throw new Error(
+        `pruneLowMagnitude: 'pruningPolicy' is not supported yet (received ${describeValue(p.pruningPolicy)}).`);
+  }
+  return {pruningSchedule: p.pruningSchedule ?? new ConstantSparsity({targetSparsity: 0.5})};
+}
+
+/** Whether `value` is a Sequential or functional model (not a subclassed one). */
+function isSupportedModel(value: unknown): value is tfl.LayersModel {
+  return value instanceof tfl.LayersModel && MODEL_CLASS_NAMES.has(value.getClassName());
+}
+
+/**
+ * Wraps a copy of a single layer. Already wrapped layers are returned as they are.
+ */
+function wrapLayer(layer: Layer, schedule: PruningSchedule): PruneLowMagnitude {
+  if (layer instanceof PruneLowMagnitude) return layer;
+  if (layer instanceof tfl.LayersModel) {
+    throw new TypeError(
+        `pruneLowMagnitude: model "${layer.name}" found inside an array of layers; pass models on their own.`);
+  }
+  if (!isPrunable(layer)) throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer));
+  const config = structuredClone(layer.getConfig());
+  const {batchInputShape, dtype} = config;
+  delete config['batchInputShape'];
+  const copy = deserializeLayer({className: layer.getClassName(), config});
+  const wrapper = new PruneLowMagnitude({
+    layer: copy,
+    pruningSchedule: schedule,
+    ...(batchInputShape != null ? {batchInputShape: batchInputShape as number[], dtype: dtype as tf.DataType} : {}),
+  });
+  if (layer.built) wrapper.setInitialWeightsFrom(layer);
+  return wrapper;
+}
+
+/** A layer entry of a functional model's config. */
+interface LayerEntry {
+  name: string;
+  className: string;
+  config: ConfigDict;
+  inboundNodes?: unknown[];
+}
+
+/** Renames references in a functional config's inbound nodes and input/output lists. */
+function renameReferences(config: ConfigDict, renames: Map<string, string>): void {
+  if (renames.size === 0) return;
+  const rename = (ref: unknown): void => {
+    if (Array.isArray(ref) && typeof ref[0] === 'string' && renames.has(ref[0])) ref[0] = renames.get(ref[0]);
+  };
+  for (const entry of (config['layers'] as unknown as LayerEntry[]) ?? []) {
+    for (const node of entry.inboundNodes ?? []) {
+      if (Array.isArray(node)) node.forEach(rename);
+    }
+  }
+  for (const key of ['inputLayers', 'outputLayers']) {
+    const refs = config[key];
+    if (Array.isArray(refs)) refs.forEach(rename);
+  }
+}
+
+/**
+ * Rewrites the config of `model` (a deep copy) with `transform` applied to
+ * each non-model layer entry; nested models are rewritten recursively.
+ * `transform` returns a replacement `{name, className, config}` or undefined.
+ */
+function rewriteModelConfig(
+    model: tfl.LayersModel, config: ConfigDict,
+    transform: (layer: Layer, entry: {className: string; config: ConfigDict}, isFirst: boolean) =>
+      {className: string; config: ConfigDict} | undefined): void {
+  const isSequential = model.getClassName() === 'Sequential';
+  const entries = config['layers'] as unknown as LayerEntry[];
+  const renames = new Map<string, string>();
+  entries.forEach((entry, index) => {
+    const name = (entry.config['name'] as string | undefined) ?? entry.name;
+    const layer = model.getLayer(name);
+    if (layer instanceof tfl.LayersModel) {
+      rewriteModelConfig(layer, entry.config, transform);
+      return;
+    }
+    if (entry.className === 'InputLayer') return;
+    const replacement = transform(layer, entry, isSequential && index === 0);
+    if (replacement === undefined) return;
+    const newName = replacement.config['name'] as string;
+    entry.className = replacement.className;
+    entry.config = replacement.config;
+    if (!isSequential) {
+      entry.name = newName;
+      renames.set(name, newName);
+    }
+  });
+  if (!isSequential) renameReferences(config, renames);
+}
+
+/** Builds a model from a (TS-form) config through tfjs's class registry. */
+function modelFromConfig(className: string, config: ConfigDict): tfl.LayersModel {
+  const [cls, fromConfig] = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  return fromConfig(cls, config) as tfl.LayersModel;
+}
+
+/** The layer of `model` named `name`, or undefined. */
+function layerNamed(model: tfl.LayersModel, name: string): Layer | undefined {
+  return model.layers.find((layer) => layer.name === name);
+}
+
+/**
+ * Pairs every non-model layer of `target` with the layer of `source` it was
+ * built from: the layer of the same name, else the one named by `renamed`.
+ */
+function pairLayers(
+    source: tfl.LayersModel, target: tfl.LayersModel, renamed: (layer: Layer) => string,
+    visit: (source: Layer, target: Layer) => void): void {
+  for (const layer of target.layers) {
+    const original = layerNamed(source, layer.name) ?? layerNamed(source, renamed(layer));
+    if (original === undefined) continue;
+    if (layer instanceof tfl.LayersModel) {
+      pairLayers(original as tfl.LayersModel, layer, renamed, visit);
+    } else {
+      visit(original, layer);
+    }
+  }
+}
+
+/** Checks, before anything is built, that every layer of the model can be wrapped. */
+function assertAllPrunable(model: tfl.LayersModel): void {
+  for (const layer of model.layers) {
+    if (layer instanceof tfl.LayersModel) {
+      assertAllPrunable(layer);
+    } else if (layer.getClassName() !== 'InputLayer' && !(layer instanceof PruneLowMagnitude) &&
+               !isPrunable(layer)) {
+      throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer));
+    }
+  }
+}
+
+function pruneModel(model: tfl.LayersModel, schedule: PruningSchedule): tfl.LayersModel {
+  assertAllPrunable(model);
+  const config = structuredClone(model.getConfig()) as ConfigDict;
+  rewriteModelConfig(model, config, (layer, entry, isFirst) => {
+    if (layer instanceof PruneLowMagnitude) return undefined;
+    const inner = {className: entry.className, config: entry.config};
+    const wrapperConfig: ConfigDict = {
+      name: `prune_low_magnitude_${layer.name}`,
+      trainable: entry.config['trainable'] ?? true,
+      layer: inner as unknown as ConfigDict,
+      pruningSchedule: serializeSchedule(schedule) as unknown as ConfigDict,
+    };
+    if (isFirst && inner.config['batchInputShape'] != null) {
+      wrapperConfig['batchInputShape'] = inner.config['batchInputShape'];
+      wrapperConfig['dtype'] = inner.config['dtype'] ?? 'float32';
+      delete inner.config['batchInputShape'];
+    }
+    return {className: PruneLowMagnitude.className, config: wrapperConfig};
+  });
+  const pruned = modelFromConfig(model.getClassName(), config);
+  tf.tidy(() => pairLayers(
+      model, pruned, (l) => (l instanceof PruneLowMagnitude ? l.layer.name : l.name), (source, target) => {
+        if (target instanceof PruneLowMagnitude && !(source instanceof PruneLowMagnitude)) {
+          target.layer.setWeights(source.getWeights());
+        } else {
+          target.setWeights(source.getWeights());
+        }
+      }));
+  return pruned;
+}
+
+/**
+ * Wraps a layer, a list of layers or every layer of a model with
+ * {@link PruneLowMagnitude}, so that training with {@link UpdatePruningStep}
+ * prunes their weights by magnitude on the schedule's steps.
+ *
+ * - A layer gives a wrapper around a fresh copy of it (its weights are copied
+ *   when the wrapper is built); an already wrapped layer is returned as it is.
+ * - An array gives an array, each layer wrapped.
+ * - A `Sequential` or functional model (nested models and shared layers
+ *   included) gives a new model of the same kind with every layer wrapped and
+ *   the weights copied. Compile it again before training (no optimizer is
+ *   carried over). Before training it predicts bit-identically to the input.
+ *
+ * The input is never modified. One schedule instance is shared by all
+ * wrappers of a call (schedules are immutable).
+ *
+ * @param toPrune The layer(s) or model to prune.
+ * @param params `{pruningSchedule?}`; default `ConstantSparsity({targetSparsity: 0.5})`.
+ * @returns The same kind of object, wrapped.
+ * @throws PruningError naming the first layer that cannot be pruned (and how to make it prunable);
+ *   TypeError for any other kind of input or bad params; Error for the
+ *   structured-sparsity and policy params, which are not supported yet.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import {pruneLowMagnitude, PolynomialDecay, UpdatePruningStep, stripPruning} from 'tfjs-model-optimization';
+ *
+ * const pruned = pruneLowMagnitude(model, {
+ *   pruningSchedule: new PolynomialDecay({initialSparsity: 0.4, finalSparsity: 0.7, beginStep: 0, endStep: 1000}),
+ * });
+ * pruned.compile({optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy']});
+ * await pruned.fit(xs, ys, {batchSize: 250, epochs: 5, callbacks: [new UpdatePruningStep()]});
+ * const deployable = stripPruning(pruned);
+ * ```
+ *
+ * @category Pruning
+ */
+export function pruneLowMagnitude(toPrune: tfl.Sequential, params?: PruneLowMagnitudeParams): tfl.Sequential;
+export function pruneLowMagnitude(toPrune: tfl.LayersModel, params?: PruneLowMagnitudeParams): tfl.LayersModel;
+export function pruneLowMagnitude(toPrune: Layer[], params?: PruneLowMagnitudeParams): PruneLowMagnitude[];
+export function pruneLowMagnitude(toPrune: Layer, params?: PruneLowMagnitudeParams): PruneLowMagnitude;
+export function pruneLowMagnitude(
+    toPrune: Layer | Layer[], params?: PruneLowMagnitudeParams): Layer | Layer[] {
+  const {pruningSchedule} = validateParams(params);
+  if (Array.isArray(toPrune)) {
+    toPrune.forEach((layer, i) => {
+      if (!(layer instanceof tfl.layers.Layer)) {
+        throw new TypeError(argumentMessage('pruneLowMagnitude', `toPrune[${i}]`, 'must be a tf.layers.Layer', layer));
+      }
+    });
+    return toPrune.map((layer) => wrapLayer(layer, pruningSchedule));
+  }
+  if (toPrune instanceof tfl.LayersModel) {
+    if (!isSupportedModel(toPrune)) {
+      const model = toPrune as tfl.LayersModel;
+      throw new TypeError(
+          `pruneLowMagnitude: 'toPrune' must be ${ACCEPTED}, but got the subclassed model "${model.name}" ` +
+          `(class ${model.getClassName()}); rebuild it as a Sequential or functional model.`);
+    }
+    return pruneModel(toPrune, pruningSchedule);
+  }
+  if (toPrune instanceof tfl.layers.Layer) return wrapLayer(toPrune, pruningSchedule);
+  throw new TypeError(argumentMessage('pruneLowMagnitude', 'toPrune', `must be ${ACCEPTED}`, toPrune));
+}
+
+/**
+ * Removes every {@link PruneLowMagnitude} wrapper from a model: a new model of
+ * the same kind where each wrapper is replaced by its inner layer, holding
+ * `weight * mask` (exactly sparse), with no mask, threshold or step left. Its
+ * config equals the config of the model before pruning, so it loads in a
+ * process that never imported this package. The input is not modified; a
+ * model without wrappers gives an equal copy.
+ *
+ * @param model A pruned (or plain) Sequential or functional model.
+ * @returns The stripped model (not compiled).
+ * @throws TypeError when `model` is not a Sequential or functional model.
+ *
+ * @example
+ * ```ts
+ * import {stripPruning} from 'tfjs-model-optimization';
+ *
+ * const deployable = stripPruning(pruned);
+ * await deployable.save('indexeddb://my-model');
+ * ```
+ *
+ * @category Pruning
+ */
+export function stripPruning<T extends tfl.LayersModel>(model: T): T {
+  if (!isSupportedModel(model)) {
+    throw new TypeError(argumentMessage(
+        'stripPruning', 'model', 'must be a tf.Sequential or functional tf.LayersModel', model));
+  }
+  const config = structuredClone(model.getConfig()) as ConfigDict;
+  rewriteModelConfig(model, config, (layer, entry) => {
+    if (!(layer instanceof PruneLowMagnitude)) return undefined;
+    const inner = entry.config['layer'] as unknown as {className: string; config: ConfigDict};
+    if (entry.config['batchInputShape'] != null) {
+      inner.config['batchInputShape'] = entry.config['batchInputShape'];
+    }
+    return inner;
+  });
+  const stripped = modelFromConfig(model.getClassName(), config);
+  const originalNames = new Map<string, string>();
+  for (const wrapper of collectPruneLowMagnitudeLayers(model)) originalNames.set(wrapper.layer.name, wrapper.name);
+  tf.tidy(() => pairLayers(model, stripped, (l) => originalNames.get(l.name) ?? l.name, (source, target) => {
+    if (!(source instanceof PruneLowMagnitude)) {
+      target.setWeights(source.getWeights());
+      return;
+    }
+    const masks = new Map(source.getPrunedWeights().map(({weight, mask}) => [weight, mask]));
+    target.setWeights(source.layer.weights.map((w) => {
+      const mask = masks.get(w);
+      return mask === undefined ? w.read() : tf.mul(w.read(), mask.read());
+    }));
+  }));
+  return stripped as T;
+}
+
+/** The sparsity of one pruned (or prunable) weight. */
+export interface WeightSparsity {
+  /** Name of the layer that owns the weight (the inner layer's name for a wrapper). */
+  layer: string;
+  /** The weight's name as saved (e.g. `prune_low_magnitude_dense/kernel` or `dense/kernel`). */
+  weight: string;
+  /** Number of elements. */
+  size: number;
+  /** Number of elements that are exactly zero (in `weight * mask` for a wrapper). */
+  zeros: number;
+  /** `zeros / size`. */
+  sparsity: number;
+}
+
+/**
+ * Measures the sparsity of every pruned weight of a model or layer: for each
+ * {@link PruneLowMagnitude} wrapper, its masked weights; for a plain (e.g.
+ * stripped) model, the prunable weights of the registry's layers (kernels,
+ * embeddings, recurrent kernels; never biases). Layers that cannot be pruned
+ * are skipped.
+ *
+ * @param modelOrLayer A model, a layer, or an array of layers.
+ * @returns One entry per weight, in layer order.
+ * @throws TypeError when the input is not a model or layer(s).
+ *
+ * @example
+ * ```ts
+ * import {getSparsity} from 'tfjs-model-optimization';
+ *
+ * for (const w of await getSparsity(stripped)) {
+ *   console.log(`${w.weight}: ${(100 * w.sparsity).toFixed(2)}% zeros`);
+ * }
+ * ```
+ *
+ * @category Pruning
+ */
+export async function getSparsity(modelOrLayer: Layer | Layer[]): Promise<WeightSparsity[]> {
+  const layers = Array.isArray(modelOrLayer) ? modelOrLayer : [modelOrLayer];
+  layers.forEach((layer, i) => {
+    if (!(layer instanceof tfl.layers.Layer)) {
+      throw new TypeError(argumentMessage(
+          'getSparsity', Array.isArray(modelOrLayer) ? `modelOrLayer[${i}]` : 'modelOrLayer',
+          'must be a tf.LayersModel or tf.layers.Layer', layer));
+    }
+  });
+  const results: WeightSparsity[] = [];
+  const seen = new Set<Layer>();
+  const visit = async (layer: Layer): Promise<void> => {
+    if (seen.has(layer)) return;
+    seen.add(layer);
+    if (layer instanceof tfl.LayersModel) {
+      for (const inner of layer.layers) await visit(inner);
+      return;
+    }
+    if (!layer.built) return;
+    if (layer instanceof PruneLowMagnitude) {
+      for (const {weight, mask} of layer.getPrunedWeights()) {
+        const masked = tf.tidy(() => tf.mul(weight.read(), mask.read()));
+        results.push(await countZeros(layer.layer.name, weight.originalName, masked));
+        masked.dispose();
+      }
+      return;
+    }
+    if (!isPrunable(layer)) return;
+    for (const weight of prunableWeightsOf(layer)) {
+      results.push(await countZeros(layer.name, weight.originalName, weight.read()));
+    }
+  };
+  for (const layer of layers) await visit(layer);
+  return results;
+}
+
+async function countZeros(layer: string, weight: string, values: tf.Tensor): Promise<WeightSparsity> {
+  const data = await values.data();
+  let zeros = 0;
+  for (let i = 0; i < data.length; i++) if (data[i] === 0) zeros++;
+  return {layer, weight, size: data.length, zeros, sparsity: data.length === 0 ? 0 : zeros / data.length};
+}

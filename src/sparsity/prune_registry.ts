@@ -1,0 +1,112 @@
+/**
+ * Which tfjs-layers classes can be pruned, and which of their weights.
+ * Mirrors tfmot's `prune_registry.py`: an exact class-name match (a subclass
+ * of Dense is not prunable unless it implements PrunableLayer).
+ */
+import type {LayerVariable} from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {PruningError} from './errors';
+import {isPrunableLayer} from './prunable_layer';
+
+type Layer = tfl.layers.Layer;
+type WeightGetter = (layer: Layer) => LayerVariable[];
+
+/** Reads a LayerVariable field of a built tfjs layer (tfjs keeps them as instance fields). */
+function field(layer: object, name: string): LayerVariable {
+  const value = (layer as Record<string, unknown>)[name];
+  if (!(value instanceof tfl.LayerVariable)) {
+    throw new PruningError(
+        `Layer "${(layer as Layer).name}" has no built '${name}' weight; build the layer before reading its ` +
+        'prunable weights.');
+  }
+  return value;
+}
+
+const noWeights: WeightGetter = () => [];
+const kernel: WeightGetter = (layer) => [field(layer, 'kernel')];
+
+/** Recurrent cells whose kernel and recurrent kernel are pruned. */
+const PRUNABLE_CELLS = new Set(['LSTMCell', 'GRUCell', 'SimpleRNNCell']);
+
+function cellWeights(layer: Layer, cell: Layer): LayerVariable[] {
+  const className = cell.getClassName();
+  if (className === 'StackedRNNCells') {
+    return (cell as unknown as {cells: Layer[]}).cells.flatMap((c) => cellWeights(layer, c));
+  }
+  if (PRUNABLE_CELLS.has(className)) return [field(cell, 'kernel'), field(cell, 'recurrentKernel')];
+  if (isPrunableLayer(cell)) return cell.getPrunableWeights();
+  throw new PruningError(
+      `Layer "${layer.name}" (class ${layer.getClassName()}) uses the recurrent cell class ${className}, ` +
+      'which cannot be pruned. Implement PrunableLayer (getPrunableWeights()) on the cell to prune it.');
+}
+
+const recurrent: WeightGetter = (layer) => cellWeights(layer, (layer as unknown as {cell: Layer}).cell);
+
+const REGISTRY: ReadonlyMap<string, WeightGetter> = new Map<string, WeightGetter>([
+  ['Dense', kernel],
+  ['Conv1D', kernel],
+  ['Conv2D', kernel],
+  ['Conv3D', kernel],
+  ['Conv2DTranspose', kernel],
+  ['Conv3DTranspose', kernel],
+  ['SeparableConv2D', (layer) => [field(layer, 'pointwiseKernel')]],
+  ['Embedding', (layer) => [field(layer, 'embeddings')]],
+  ['LSTM', recurrent],
+  ['GRU', recurrent],
+  ['SimpleRNN', recurrent],
+  ['RNN', recurrent],
+  // Accepted, nothing pruned.
+  ...[
+    'DepthwiseConv2D', 'BatchNormalization', 'LayerNormalization',
+    'Activation', 'ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'ThresholdedReLU', 'Softmax',
+    'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout',
+    'Flatten', 'Reshape', 'Permute', 'RepeatVector', 'Masking',
+    'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D',
+    'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
+    'ZeroPadding2D', 'Cropping2D', 'UpSampling2D',
+    'Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Dot',
+  ].map((name): [string, WeightGetter] => [name, noWeights]),
+]);
+
+/**
+ * Whether `layer` can be wrapped by {@link PruneLowMagnitude}: a built-in
+ * class of the registry (exact class match) or a {@link PrunableLayer}.
+ *
+ * @param layer A tfjs-layers layer.
+ * @returns `true` when the layer can be pruned (possibly with nothing to prune).
+ * @category Pruning
+ */
+export function isPrunable(layer: Layer): boolean {
+  return REGISTRY.has(layer.getClassName()) || isPrunableLayer(layer);
+}
+
+/** Class names of the built-in prunable layers (including those with no prunable weights). */
+export function registeredClassNames(): string[] {
+  return [...REGISTRY.keys()];
+}
+
+/** The message for a layer that cannot be pruned. */
+export function unsupportedLayerMessage(caller: string, layer: Layer): string {
+  const className = layer.getClassName();
+  return `${caller}: layer "${layer.name}" (class ${className}) cannot be pruned: ${className} is not one of ` +
+      'the built-in prunable classes (an exact class match: subclasses are not included). To prune it, ' +
+      `implement the PrunableLayer interface on ${className}: a getPrunableWeights() method returning the ` +
+      'weights to prune.';
+}
+
+/**
+ * The weights of a built layer that pruning masks: kernels (never biases),
+ * the pointwise kernel of separable convolutions, embeddings, and the kernel
+ * and recurrent kernel of every recurrent cell.
+ *
+ * @param layer A built layer for which {@link isPrunable} is true.
+ * @returns The variables to prune, possibly none.
+ * @throws PruningError when the layer is not prunable.
+ */
+export function prunableWeightsOf(layer: Layer): LayerVariable[] {
+  const getter = REGISTRY.get(layer.getClassName());
+  if (getter !== undefined) return getter(layer);
+  if (isPrunableLayer(layer)) return layer.getPrunableWeights();
+  throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer));
+}
