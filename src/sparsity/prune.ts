@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {argumentMessage, checkOptionsObject, describeValue} from '../util/validation';
+import {argumentMessage, checkOptionsObject, deepCopy, describeValue} from '../util/validation';
 import {PruningError} from './errors';
 import {collectPruneLowMagnitudeLayers} from './pruning_callbacks';
 import {ConstantSparsity, PruningSchedule, serializeSchedule} from './pruning_schedule';
@@ -76,7 +76,7 @@ function wrapLayer(layer: Layer, schedule: PruningSchedule): PruneLowMagnitude {
         `pruneLowMagnitude: model "${layer.name}" found inside an array of layers; pass models on their own.`);
   }
   if (!isPrunable(layer)) throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer));
-  const config = structuredClone(layer.getConfig());
+  const config = deepCopy(layer.getConfig());
   const {batchInputShape, dtype} = config;
   delete config['batchInputShape'];
   const copy = deserializeLayer({className: layer.getClassName(), config});
@@ -190,7 +190,7 @@ function assertAllPrunable(model: tfl.LayersModel): void {
 
 function pruneModel(model: tfl.LayersModel, schedule: PruningSchedule): tfl.LayersModel {
   assertAllPrunable(model);
-  const config = structuredClone(model.getConfig()) as ConfigDict;
+  const config = deepCopy(model.getConfig()) as ConfigDict;
   rewriteModelConfig(model, config, (layer, entry, isFirst) => {
     if (layer instanceof PruneLowMagnitude) return undefined;
     const inner = {className: entry.className, config: entry.config};
@@ -312,7 +312,7 @@ export function stripPruning<T extends tfl.LayersModel>(model: T): T {
     throw new TypeError(argumentMessage(
         'stripPruning', 'model', 'must be a tf.Sequential or functional tf.LayersModel', model));
   }
-  const config = structuredClone(model.getConfig()) as ConfigDict;
+  const config = deepCopy(model.getConfig()) as ConfigDict;
   rewriteModelConfig(model, config, (layer, entry) => {
     if (!(layer instanceof PruneLowMagnitude)) return undefined;
     const inner = entry.config['layer'] as unknown as {className: string; config: ConfigDict};

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 
-import {argumentMessage, describeValue} from '../util/validation';
+import {argumentMessage, deepCopy, describeValue} from '../util/validation';
 import {PruningError} from './errors';
 import {magnitudeMask} from './pruning_impl';
 import {ConstantSparsity, PruningSchedule, deserializeSchedule, serializeSchedule} from './pruning_schedule';
@@ -404,7 +404,7 @@ export function deserializeLayer(serialized: unknown): Layer {
         'tf.serialization.registerClass before loading.');
   }
   const [cls, fromConfig] = entry;
-  const layer = fromConfig(cls, structuredClone(config) as tf.serialization.ConfigDict);
+  const layer = fromConfig(cls, deepCopy(config) as tf.serialization.ConfigDict);
   if (!(layer instanceof tfl.layers.Layer)) {
     throw new TypeError(`PruneLowMagnitude.fromConfig: class "${className}" is not a layer.`);
   }

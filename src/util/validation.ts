@@ -44,3 +44,18 @@ export function checkOptionsObject(caller: string, arg: string, value: unknown, 
     throw new TypeError(argumentMessage(caller, arg, 'must be an object', value));
   }
 }
+
+/**
+ * A deep copy of a JSON-like config (plain objects, arrays, primitives).
+ * Porting note: not `structuredClone`, whose arrays come from the calling
+ * realm and then fail tfjs's `instanceof Array` checks in sandboxed contexts.
+ */
+export function deepCopy<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => deepCopy(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    const copy: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) copy[key] = deepCopy(v);
+    return copy as T;
+  }
+  return value;
+}
