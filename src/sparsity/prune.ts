@@ -20,7 +20,7 @@ import {
   deserializeLayer,
   rejectStructuredParams,
 } from './pruning_wrapper';
-import {isPrunable, prunableWeightsOf, unsupportedLayerMessage} from './prune_registry';
+import {isPrunable, missingConfigFields, prunableWeightsOf, unsupportedLayerMessage} from './prune_registry';
 
 type Layer = tfl.layers.Layer;
 type ConfigDict = tf.serialization.ConfigDict;
@@ -76,7 +76,7 @@ function wrapLayer(layer: Layer, schedule: PruningSchedule): PruneLowMagnitude {
         `pruneLowMagnitude: model "${layer.name}" found inside an array of layers; pass models on their own.`);
   }
   if (!isPrunable(layer)) throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer));
-  const config = deepCopy(layer.getConfig());
+  const config = {...deepCopy(layer.getConfig()), ...missingConfigFields(layer)};
   const {batchInputShape, dtype} = config;
   delete config['batchInputShape'];
   const copy = deserializeLayer({className: layer.getClassName(), config});
@@ -134,6 +134,7 @@ function rewriteModelConfig(
       return;
     }
     if (entry.className === 'InputLayer') return;
+    Object.assign(entry.config, missingConfigFields(layer));
     const replacement = transform(layer, entry, isSequential && index === 0);
     if (replacement === undefined) return;
     const newName = replacement.config['name'] as string;

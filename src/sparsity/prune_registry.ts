@@ -110,3 +110,20 @@ export function prunableWeightsOf(layer: Layer): LayerVariable[] {
   if (isPrunableLayer(layer)) return layer.getPrunableWeights();
   throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer));
 }
+
+/**
+ * Config fields that tfjs-layers' own `getConfig()` forgets, so that a layer
+ * rebuilt from its config has the same weight shapes.
+ * Porting note: tfjs 4.22's SeparableConv2D.getConfig omits `depthMultiplier`
+ * (a tfjs bug: such layers do not survive tfjs's own save and load either).
+ */
+export function missingConfigFields(layer: Layer): Record<string, unknown> {
+  const config = layer.getConfig();
+  const fields: Record<string, unknown> = {};
+  const depthMultiplier = (layer as unknown as {depthMultiplier?: number}).depthMultiplier;
+  if (layer.getClassName() === 'SeparableConv2D' && config['depthMultiplier'] === undefined &&
+      depthMultiplier !== undefined) {
+    fields['depthMultiplier'] = depthMultiplier;
+  }
+  return fields;
+}

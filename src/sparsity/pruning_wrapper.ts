@@ -20,7 +20,7 @@ import {argumentMessage, deepCopy, describeValue} from '../util/validation';
 import {PruningError} from './errors';
 import {magnitudeMask} from './pruning_impl';
 import {ConstantSparsity, PruningSchedule, deserializeSchedule, serializeSchedule} from './pruning_schedule';
-import {isPrunable, prunableWeightsOf, unsupportedLayerMessage} from './prune_registry';
+import {isPrunable, missingConfigFields, prunableWeightsOf, unsupportedLayerMessage} from './prune_registry';
 
 type Layer = tfl.layers.Layer;
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -239,8 +239,9 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
           `threshold${suffix}`, [], 'float32', tfl.initializers.zeros(), undefined, false);
       return {weight, mask, threshold};
     });
-    this.stepVariable = this.addWeight(
-        'pruning_step', [], 'int32', tfl.initializers.constant({value: -1}), undefined, false);
+    // Porting note: tfjs's Constant initializer leaks a tensor for int32; start from zeros and write -1.
+    this.stepVariable = this.addWeight('pruning_step', [], 'int32', tfl.initializers.zeros(), undefined, false);
+    assign(this.stepVariable, tf.scalar(-1, 'int32'));
     this.built = true;
   }
 
@@ -370,7 +371,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   /** `{layer: {className, config}, pruningSchedule: {className, config}, ...}` plus the base layer config. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
-      layer: {className: this.layer.getClassName(), config: this.layer.getConfig()},
+      layer: {className: this.layer.getClassName(), config: {...this.layer.getConfig(), ...missingConfigFields(this.layer)}},
       pruningSchedule: serializeSchedule(this.pruningSchedule) as unknown as tf.serialization.ConfigDict,
       ...super.getConfig(),
     };
