@@ -78,14 +78,22 @@ export class UpdatePruningStep extends tfl.Callback {
     for (const wrapper of this.wrappers) await wrapper.startTraining();
   }
 
-  /** Advances every wrapper's step and updates the masks the schedules ask for. */
-  override async onBatchBegin(): Promise<void> {
+  /**
+   * Advances every wrapper's step and updates the masks the schedules ask for.
+   *
+   * @param _batch Index of the batch in the epoch (unused: steps count batches across epochs).
+   */
+  override async onBatchBegin(_batch?: number): Promise<void> {
     this.assertStarted('onBatchBegin');
     for (const wrapper of this.wrappers) await wrapper.advanceStep();
   }
 
-  /** Writes `weight * mask` into the pruned weights. */
-  override async onEpochEnd(): Promise<void> {
+  /**
+   * Writes `weight * mask` into the pruned weights.
+   *
+   * @param _epoch Index of the epoch (unused).
+   */
+  override async onEpochEnd(_epoch?: number): Promise<void> {
     this.assertStarted('onEpochEnd');
     for (const wrapper of this.wrappers) wrapper.applyMasks();
   }

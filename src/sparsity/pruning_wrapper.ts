@@ -371,7 +371,10 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   /** `{layer: {className, config}, pruningSchedule: {className, config}, ...}` plus the base layer config. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
-      layer: {className: this.layer.getClassName(), config: {...this.layer.getConfig(), ...missingConfigFields(this.layer)}},
+      layer: {
+        className: this.layer.getClassName(),
+        config: {...this.layer.getConfig(), ...missingConfigFields(this.layer)} as tf.serialization.ConfigDict,
+      },
       pruningSchedule: serializeSchedule(this.pruningSchedule) as unknown as tf.serialization.ConfigDict,
       ...super.getConfig(),
     };
