@@ -14,8 +14,8 @@ export async function run(epochs = 3, batches = 5): Promise<{losses: number[]; s
   await tf.setBackend('cpu');
   const model = tfl.sequential({
     layers: [
-      tfl.layers.dense({units: 16, inputShape: [8], activation: 'relu'}),
-      tfl.layers.dense({units: 1}),
+      tfl.layers.dense({units: 16, inputShape: [8], activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({seed: 1})}),
+      tfl.layers.dense({units: 1, kernelInitializer: tfl.initializers.glorotUniform({seed: 2})}),
     ],
   });
   const pruned = pruneLowMagnitude(model, {
