@@ -11,11 +11,7 @@ function node(args: string[]): string {
   return execFileSync(process.execPath, args, {cwd: root, encoding: 'utf8'});
 }
 
-beforeAll(() => {
-  execFileSync(process.execPath, [require.resolve('tsup/dist/cli-default.js', {paths: [root]}), '--silent'], {
-    cwd: root, stdio: 'pipe',
-  });
-}, 120000);
+// dist/ is built once by test/global_setup.cjs.
 
 const probe = `
   const s = new m.PolynomialDecay({initialSparsity: 0.2, finalSparsity: 0.8, beginStep: 100, endStep: 110, frequency: 2});

@@ -87,8 +87,9 @@ function assign(variable: LayerVariable, value: tf.Tensor): void {
  * with {@link UpdatePruningStep}; remove it with {@link stripPruning}.
  *
  * It is named `prune_low_magnitude_<inner name>`, and holds, per prunable
- * weight, a `mask` and a `threshold` (`mask_1`, `threshold_1`, ... for the
- * following ones), plus one int32 `pruning_step`, all saved with the model.
+ * weight, a `mask` and a `threshold` (named `<weight>_mask` and
+ * `<weight>_threshold` when a layer has several prunable weights, such as
+ * `recurrent_kernel_mask`), plus one int32 `pruning_step`, all saved with the model.
  * The forward pass always uses `weight * mask`; masks start as all ones, so an
  * untrained wrapper computes exactly what the inner layer computes.
  *
@@ -226,17 +227,20 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
       this.weightSource = null;
     }
     const weights = prunableWeightsOf(this.layer);
-    this.prunedWeights = weights.map((weight, i) => {
+    this.prunedWeights = weights.map((weight) => {
       if (weight.dtype !== 'float32') {
         throw new PruningError(
             `PruneLowMagnitude: weight "${weight.originalName}" of layer "${this.layer.name}" has dtype ` +
             `${weight.dtype}; only float32 weights can be pruned.`);
       }
-      const suffix = i === 0 ? '' : `_${i}`;
+      // One prunable weight: tfmot's names. Several (recurrent layers): named after the weight, e.g.
+      // `recurrent_kernel_mask`. Never `mask_1`: tfjs makes variable names unique by appending `_1`,
+      // which would collide when a second copy of the model is loaded in the same process.
+      const prefix = weights.length === 1 ? '' : `${this.relativeWeightName(weight)}_`;
       const mask = this.addWeight(
-          `mask${suffix}`, weight.shape, 'float32', tfl.initializers.ones(), undefined, false);
+          `${prefix}mask`, weight.shape, 'float32', tfl.initializers.ones(), undefined, false);
       const threshold = this.addWeight(
-          `threshold${suffix}`, [], 'float32', tfl.initializers.zeros(), undefined, false);
+          `${prefix}threshold`, [], 'float32', tfl.initializers.zeros(), undefined, false);
       return {weight, mask, threshold};
     });
     // Porting note: tfjs's Constant initializer leaks a tensor for int32; start from zeros and write -1.
@@ -353,6 +357,13 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
     for (const {weight, mask} of this.prunedWeights) {
       assign(weight, tf.tidy(() => tf.mul(weight.read(), mask.read())));
     }
+  }
+
+  /** `weight`'s name below the wrapper's scope, with `/` as `_` (e.g. `lstm_cell_recurrent_kernel`). */
+  private relativeWeightName(weight: LayerVariable): string {
+    const scope = `${this.name}/`;
+    const name = weight.originalName.startsWith(scope) ? weight.originalName.slice(scope.length) : weight.originalName;
+    return name.replace(/\//g, '_');
   }
 
   /** Sets the step (used when a restored model resumes). */
