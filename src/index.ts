@@ -26,3 +26,8 @@ export {isPrunableLayer} from './sparsity/prunable_layer';
 export type {PrunableLayer} from './sparsity/prunable_layer';
 export {isPrunable} from './sparsity/prune_registry';
 export {PruningError} from './sparsity/errors';
+export {quantizeDynamicRange} from './quantization/quantize';
+export type {QuantizationDtype, QuantizeDynamicRangeOptions} from './quantization/quantize';
+export {loadQuantizedLayersModel} from './quantization/load';
+export type {PerChannelQuantization} from './quantization/manifest';
+export {getGzippedModelSize} from './io/gzipped_size';

@@ -11,12 +11,19 @@ it('exports exactly the documented public names', () => {
     'UpdatePruningStep',
     'collectPruneLowMagnitudeLayers',
     'deserializeSchedule',
+    'getGzippedModelSize',
     'getSparsity',
     'isPrunable',
     'isPrunableLayer',
+    'loadQuantizedLayersModel',
     'pruneLowMagnitude',
+    'quantizeDynamicRange',
     'serializeSchedule',
     'stripPruning',
     'updatePruningStep',
   ]);
+});
+
+it('exports exactly fileSystem from the Node entry point', async () => {
+  expect(Object.keys(await import('../src/node')).sort()).toEqual(['fileSystem']);
 });

@@ -54,3 +54,9 @@ it('declares side effects for the modules that register classes with tfjs', () =
   expect(pkg.sideEffects).not.toBe(false);
   expect(pkg.sideEffects).toEqual(expect.arrayContaining(['./dist/index.js', './dist/index.cjs']));
 });
+
+it('imports fileSystem from tfjs-model-optimization/node in ESM and CommonJS', () => {
+  const esm = node(['--input-type=module', '-e', `import {fileSystem} from '${pkg.name}/node'; console.log(typeof fileSystem);`]);
+  const cjs = node(['-e', `console.log(typeof require('${pkg.name}/node').fileSystem);`]);
+  expect([esm.trim(), cjs.trim()]).toEqual(['function', 'function']);
+});

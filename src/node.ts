@@ -1,0 +1,8 @@
+/**
+ * tfjs-model-optimization/node: the parts of the package that need Node's
+ * file system. Import the rest from `tfjs-model-optimization`.
+ *
+ * @packageDocumentation
+ */
+export {fileSystem} from './io/file_system';
+export type {FileSystemHandler} from './io/file_system';

@@ -1,0 +1,63 @@
+// Runs in the browser: prune, fine-tune, strip, quantize and reload a small model with the built
+// ESM bundle and tfjs from node_modules, then publishes the results on window.__results.
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import {
+  ConstantSparsity,
+  UpdatePruningStep,
+  getGzippedModelSize,
+  getSparsity,
+  pruneLowMagnitude,
+  quantizeDynamicRange,
+  stripPruning,
+} from 'tfjs-model-optimization';
+
+async function run() {
+  await tf.setBackend('cpu');
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.dense({units: 64, inputShape: [32], activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({seed: 1})}),
+      tfl.layers.dense({units: 4, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({seed: 2})}),
+    ],
+  });
+  const xs = tf.randomNormal([64, 32], 0, 1, 'float32', 3);
+  const labels = tf.argMax(tf.slice(xs, [0, 0], [64, 4]), 1);
+  const ys = tf.oneHot(labels, 4);
+
+  const pruned = pruneLowMagnitude(model, {
+    pruningSchedule: new ConstantSparsity({targetSparsity: 0.75, beginStep: 0, frequency: 2}),
+  });
+  pruned.compile({optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy']});
+  const history = await pruned.fit(xs, ys, {batchSize: 16, epochs: 3, callbacks: [new UpdatePruningStep()]});
+
+  const stripped = stripPruning(pruned);
+  const sparsity = await getSparsity(stripped);
+  const artifacts = await quantizeDynamicRange(stripped, {minElements: 256});
+  const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+  const a = stripped.predict(xs);
+  const b = loaded.predict(xs);
+  const maxDiff = (await tf.max(tf.abs(tf.sub(a, b))).data())[0];
+  const loadedKernel = await loaded.layers[0].getWeights()[0].data();
+  const loadedZeros = loadedKernel.filter((v) => v === 0).length;
+
+  return {
+    backend: tf.getBackend(),
+    layerClasses: pruned.layers.map((l) => l.getClassName()),
+    losses: history.history.loss,
+    sparsity: sparsity.map((s) => [s.zeros, s.size]),
+    loadedZeros,
+    maxDiff,
+    quantizedDtypes: artifacts.weightSpecs.map((s) => (s.quantization ? s.quantization.dtype : s.dtype)),
+    gzipped: {stripped: await getGzippedModelSize(stripped), quantized: await getGzippedModelSize(artifacts)},
+  };
+}
+
+run().then(
+    (results) => {
+      window.__results = results;
+      document.getElementById('out').textContent = JSON.stringify(results, null, 2);
+    },
+    (error) => {
+      window.__results = {error: String(error && error.stack || error)};
+    });
