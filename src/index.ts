@@ -18,10 +18,21 @@ export type {
   SerializedSchedule,
 } from './sparsity/pruning_schedule';
 export {PruneLowMagnitude} from './sparsity/pruning_wrapper';
-export type {PruneLowMagnitudeArgs, PrunedWeight, StructuredSparsityParams} from './sparsity/pruning_wrapper';
+export type {PruneLowMagnitudeArgs, PrunedWeight} from './sparsity/pruning_wrapper';
+export type {BlockPoolingType, StructuredSparsityParams} from './sparsity/pruning_params';
 export {getSparsity, pruneLowMagnitude, stripPruning} from './sparsity/prune';
 export type {PruneLowMagnitudeParams, WeightSparsity} from './sparsity/prune';
-export {UpdatePruningStep, collectPruneLowMagnitudeLayers, updatePruningStep} from './sparsity/pruning_callbacks';
+export {
+  PruningSummaries,
+  UpdatePruningStep,
+  collectPruneLowMagnitudeLayers,
+  pruningSummaries,
+  updatePruningStep,
+} from './sparsity/pruning_callbacks';
+export type {PruningSummariesArgs, PruningSummary} from './sparsity/pruning_callbacks';
+export {PruneSelectedLayers, PruningPolicy, SkipUnsupportedLayers} from './sparsity/pruning_policy';
+export type {PruneSelectedLayersArgs} from './sparsity/pruning_policy';
+export {isPrunedMByN} from './sparsity/pruning_impl';
 export {isPrunableLayer} from './sparsity/prunable_layer';
 export type {PrunableLayer} from './sparsity/prunable_layer';
 export {isPrunable} from './sparsity/prune_registry';

@@ -13,13 +13,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {argumentMessage, checkOptionsObject, deepCopy, describeValue} from '../util/validation';
 import {PruningError} from './errors';
 import {collectPruneLowMagnitudeLayers} from './pruning_callbacks';
+import {ResolvedMaskParams, StructuredSparsityParams, resolveMaskParams} from './pruning_params';
+import {PruningPolicy, PruningPolicyLike, checkPruningPolicy} from './pruning_policy';
 import {ConstantSparsity, PruningSchedule, serializeSchedule} from './pruning_schedule';
-import {
-  PruneLowMagnitude,
-  StructuredSparsityParams,
-  deserializeLayer,
-  rejectStructuredParams,
-} from './pruning_wrapper';
+import {PruneLowMagnitude, deserializeLayer, maskConfig} from './pruning_wrapper';
 import {isPrunable, missingConfigFields, prunableWeightsOf, unsupportedLayerMessage} from './prune_registry';
 
 type Layer = tfl.layers.Layer;
@@ -29,16 +26,37 @@ type ConfigDict = tf.serialization.ConfigDict;
 export interface PruneLowMagnitudeParams extends StructuredSparsityParams {
   /** When and how much to prune. Default: a new `ConstantSparsity({targetSparsity: 0.5})` per call. */
   pruningSchedule?: PruningSchedule;
-  /** tfmot's `pruning_policy`. Not supported yet. */
-  pruningPolicy?: unknown;
+  /**
+   * Which layers of a model are wrapped (tfmot's `pruning_policy`); models
+   * only. Default: every layer, and an unsupported layer fails the call. See
+   * {@link SkipUnsupportedLayers} and {@link PruneSelectedLayers}. Any
+   * object with an `allowPruning(layer)` method will do.
+   */
+  pruningPolicy?: PruningPolicy | Pick<PruningPolicy, 'allowPruning'>;
+  /**
+   * Global magnitude pruning: one threshold over all the weights this call
+   * prunes, instead of one per weight. {@link UpdatePruningStep} keeps the
+   * `k = max(round(total * (1 - sparsity)), 1)` largest magnitudes of the
+   * whole model, so layers end at different sparsities while the model hits
+   * the schedule's target exactly (PyTorch's `global_unstructured`). Not
+   * with `blockSize` or `sparsityMByN`. Default `false`.
+   */
+  globalPruning?: boolean;
 }
 
-const KNOWN_PARAMS = new Set(['pruningSchedule', 'blockSize', 'blockPoolingType', 'sparsityMByN', 'pruningPolicy']);
+const KNOWN_PARAMS = new Set(
+    ['pruningSchedule', 'blockSize', 'blockPoolingType', 'sparsityMByN', 'pruningPolicy', 'globalPruning']);
 const MODEL_CLASS_NAMES = new Set(['Sequential', 'Model', 'Functional']);
 const ACCEPTED =
     'a tf.layers.Layer, an array of layers, a tf.Sequential model or a functional tf.LayersModel (tf.model)';
 
-function validateParams(params: unknown): Required<Pick<PruneLowMagnitudeParams, 'pruningSchedule'>> {
+interface ValidParams {
+  pruningSchedule: PruningSchedule;
+  masking: ResolvedMaskParams;
+  pruningPolicy: PruningPolicyLike | undefined;
+}
+
+function validateParams(params: unknown): ValidParams {
   checkOptionsObject('pruneLowMagnitude', 'params', params, true);
   const p = (params ?? {}) as PruneLowMagnitudeParams;
   for (const key of Object.keys(p)) {
@@ -53,12 +71,9 @@ function validateParams(params: unknown): Required<Pick<PruneLowMagnitudeParams,
         'pruneLowMagnitude', 'pruningSchedule', 'must be a PruningSchedule (e.g. new ConstantSparsity(...))',
         p.pruningSchedule));
   }
-  rejectStructuredParams('pruneLowMagnitude', p);
-  if (p.pruningPolicy !== undefined) {
-    throw new Error(
-        `pruneLowMagnitude: 'pruningPolicy' is not supported yet (received ${describeValue(p.pruningPolicy)}).`);
-  }
-  return {pruningSchedule: p.pruningSchedule ?? new ConstantSparsity({targetSparsity: 0.5})};
+  const masking = resolveMaskParams('pruneLowMagnitude', p);
+  const pruningPolicy = p.pruningPolicy === undefined ? undefined : checkPruningPolicy('pruneLowMagnitude', p.pruningPolicy);
+  return {pruningSchedule: p.pruningSchedule ?? new ConstantSparsity({targetSparsity: 0.5}), masking, pruningPolicy};
 }
 
 /** Whether `value` is a Sequential or functional model (not a subclassed one). */
@@ -69,7 +84,7 @@ function isSupportedModel(value: unknown): value is tfl.LayersModel {
 /**
  * Wraps a copy of a single layer. Already wrapped layers are returned as they are.
  */
-function wrapLayer(layer: Layer, schedule: PruningSchedule): PruneLowMagnitude {
+function wrapLayer(layer: Layer, schedule: PruningSchedule, masking: ResolvedMaskParams): PruneLowMagnitude {
   if (layer instanceof PruneLowMagnitude) return layer;
   if (layer instanceof tfl.LayersModel) {
     throw new TypeError(
@@ -83,6 +98,8 @@ function wrapLayer(layer: Layer, schedule: PruningSchedule): PruneLowMagnitude {
   const wrapper = new PruneLowMagnitude({
     layer: copy,
     pruningSchedule: schedule,
+    ...masking,
+    sparsityMByN: masking.sparsityMByN ?? undefined,
     ...(batchInputShape != null ? {batchInputShape: batchInputShape as number[], dtype: dtype as tf.DataType} : {}),
   });
   if (layer.built) wrapper.setInitialWeightsFrom(layer);
@@ -177,29 +194,43 @@ function pairLayers(
   }
 }
 
-/** Checks, before anything is built, that every layer of the model can be wrapped. */
-function assertAllPrunable(model: tfl.LayersModel): void {
-  for (const layer of model.layers) {
+/**
+ * The layers of a model (nested models included, input layers and wrappers
+ * excluded) that are to be wrapped: those the policy allows, or all.
+ */
+function layersToWrap(model: tfl.LayersModel, policy: PruningPolicyLike | undefined): Set<Layer> {
+  const selected = new Set<Layer>();
+  const visit = (layer: Layer): void => {
     if (layer instanceof tfl.LayersModel) {
-      assertAllPrunable(layer);
+      layer.layers.forEach(visit);
     } else if (layer.getClassName() !== 'InputLayer' && !(layer instanceof PruneLowMagnitude) &&
-               !isPrunable(layer)) {
-      throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer));
+               (policy === undefined || policy.allowPruning(layer))) {
+      selected.add(layer);
     }
-  }
+  };
+  model.layers.forEach(visit);
+  return selected;
 }
 
-function pruneModel(model: tfl.LayersModel, schedule: PruningSchedule): tfl.LayersModel {
-  assertAllPrunable(model);
+function pruneModel(
+    model: tfl.LayersModel, schedule: PruningSchedule, masking: ResolvedMaskParams,
+    policy: PruningPolicyLike | undefined): tfl.LayersModel {
+  policy?.ensureModelSupportsPruning?.(model);
+  const selected = layersToWrap(model, policy);
+  // Checked before anything is built, so that the first unsupported layer is named.
+  for (const layer of selected) {
+    if (!isPrunable(layer)) throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer));
+  }
   const config = deepCopy(model.getConfig()) as ConfigDict;
   rewriteModelConfig(model, config, (layer, entry, isFirst) => {
-    if (layer instanceof PruneLowMagnitude) return undefined;
+    if (!selected.has(layer)) return undefined;
     const inner = {className: entry.className, config: entry.config};
     const wrapperConfig: ConfigDict = {
       name: `prune_low_magnitude_${layer.name}`,
       trainable: entry.config['trainable'] ?? true,
       layer: inner as unknown as ConfigDict,
       pruningSchedule: serializeSchedule(schedule) as unknown as ConfigDict,
+      ...maskConfig(masking),
     };
     if (isFirst && inner.config['batchInputShape'] != null) {
       wrapperConfig['batchInputShape'] = inner.config['batchInputShape'];
@@ -236,17 +267,33 @@ function pruneModel(model: tfl.LayersModel, schedule: PruningSchedule): tfl.Laye
  * The input is never modified. One schedule instance is shared by all
  * wrappers of a call (schedules are immutable).
  *
+ * Beyond the schedule, `params` chooses how masks are cut and what is
+ * wrapped:
+ * - `blockSize: [bh, bw]` and `blockPoolingType: 'avg' | 'max'`: block
+ *   sparsity on rank-2 weights (a rank-other-than-2 prunable weight fails when
+ *   the wrapper is built);
+ * - `sparsityMByN: [m, n]`: m zeros in every n weights along the input
+ *   channels, at the first training step (rank-2 and rank-4 weights);
+ * - `globalPruning: true`: one threshold across all pruned weights;
+ * - `pruningPolicy` (models only): which layers are wrapped, e.g.
+ *   {@link SkipUnsupportedLayers} or {@link PruneSelectedLayers}.
+ *
  * @param toPrune The layer(s) or model to prune.
- * @param params `{pruningSchedule?}`; default `ConstantSparsity({targetSparsity: 0.5})`.
+ * @param params `{pruningSchedule?, blockSize?, blockPoolingType?, sparsityMByN?, globalPruning?, pruningPolicy?}`;
+ *   the default schedule is `ConstantSparsity({targetSparsity: 0.5})`.
  * @returns The same kind of object, wrapped.
- * @throws PruningError naming the first layer that cannot be pruned (and how to make it prunable);
- *   TypeError for any other kind of input or bad params; Error for the
- *   structured-sparsity and policy params, which are not supported yet.
+ * @throws PruningError naming the first layer that cannot be pruned (and how to make it prunable), or a
+ *   weight whose rank does not fit `blockSize` or `sparsityMByN`; TypeError for any other kind of input,
+ *   a parameter of the wrong type, or a `pruningPolicy` with a layer input; RangeError for a parameter
+ *   out of range or parameters that cannot be combined; whatever the policy's
+ *   `ensureModelSupportsPruning` throws.
  *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
- * import {pruneLowMagnitude, PolynomialDecay, UpdatePruningStep, stripPruning} from 'tfjs-model-optimization';
+ * import {
+ *   pruneLowMagnitude, PolynomialDecay, PruneSelectedLayers, UpdatePruningStep, stripPruning,
+ * } from 'tfjs-model-optimization';
  *
  * const pruned = pruneLowMagnitude(model, {
  *   pruningSchedule: new PolynomialDecay({initialSparsity: 0.4, finalSparsity: 0.7, beginStep: 0, endStep: 1000}),
@@ -254,6 +301,12 @@ function pruneModel(model: tfl.LayersModel, schedule: PruningSchedule): tfl.Laye
  * pruned.compile({optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy']});
  * await pruned.fit(xs, ys, {batchSize: 250, epochs: 5, callbacks: [new UpdatePruningStep()]});
  * const deployable = stripPruning(pruned);
+ *
+ * // 2:4 sparsity on the Dense layers only, leaving the rest of the model as it is.
+ * const sparse24 = pruneLowMagnitude(model, {
+ *   sparsityMByN: [2, 4],
+ *   pruningPolicy: new PruneSelectedLayers({predicate: (layer) => layer.getClassName() === 'Dense'}),
+ * });
  * ```
  *
  * @category Pruning
@@ -264,14 +317,19 @@ export function pruneLowMagnitude(toPrune: Layer[], params?: PruneLowMagnitudePa
 export function pruneLowMagnitude(toPrune: Layer, params?: PruneLowMagnitudeParams): PruneLowMagnitude;
 export function pruneLowMagnitude(
     toPrune: Layer | Layer[], params?: PruneLowMagnitudeParams): Layer | Layer[] {
-  const {pruningSchedule} = validateParams(params);
+  const {pruningSchedule, masking, pruningPolicy} = validateParams(params);
+  if (pruningPolicy !== undefined && !(toPrune instanceof tfl.LayersModel)) {
+    throw new TypeError(
+        "pruneLowMagnitude: 'pruningPolicy' applies to models only, but 'toPrune' is " +
+        `${Array.isArray(toPrune) ? 'an array' : describeValue(toPrune)}; wrap layers one by one instead.`);
+  }
   if (Array.isArray(toPrune)) {
     toPrune.forEach((layer, i) => {
       if (!(layer instanceof tfl.layers.Layer)) {
         throw new TypeError(argumentMessage('pruneLowMagnitude', `toPrune[${i}]`, 'must be a tf.layers.Layer', layer));
       }
     });
-    return toPrune.map((layer) => wrapLayer(layer, pruningSchedule));
+    return toPrune.map((layer) => wrapLayer(layer, pruningSchedule, masking));
   }
   if (toPrune instanceof tfl.LayersModel) {
     if (!isSupportedModel(toPrune)) {
@@ -280,9 +338,9 @@ export function pruneLowMagnitude(
           `pruneLowMagnitude: 'toPrune' must be ${ACCEPTED}, but got the subclassed model "${model.name}" ` +
           `(class ${model.getClassName()}); rebuild it as a Sequential or functional model.`);
     }
-    return pruneModel(toPrune, pruningSchedule);
+    return pruneModel(toPrune, pruningSchedule, masking, pruningPolicy);
   }
-  if (toPrune instanceof tfl.layers.Layer) return wrapLayer(toPrune, pruningSchedule);
+  if (toPrune instanceof tfl.layers.Layer) return wrapLayer(toPrune, pruningSchedule, masking);
   throw new TypeError(argumentMessage('pruneLowMagnitude', 'toPrune', `must be ${ACCEPTED}`, toPrune));
 }
 
@@ -366,8 +424,9 @@ export interface WeightSparsity {
  *
  * @example
  * ```ts
- * import {getSparsity} from 'tfjs-model-optimization';
+ * import {getSparsity, stripPruning} from 'tfjs-model-optimization';
  *
+ * const stripped = stripPruning(pruned);
  * for (const w of await getSparsity(stripped)) {
  *   console.log(`${w.weight}: ${(100 * w.sparsity).toFixed(2)}% zeros`);
  * }

@@ -2,6 +2,10 @@
  * Which tfjs-layers classes can be pruned, and which of their weights.
  * Mirrors tfmot's `prune_registry.py`: an exact class-name match (a subclass
  * of Dense is not prunable unless it implements PrunableLayer).
+ *
+ * Porting note: tfmot rejects Bidirectional and TimeDistributed; here they
+ * are prunable when the layer they wrap is, and their wrapped layer's weights
+ * are pruned.
  */
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -43,6 +47,22 @@ function cellWeights(layer: Layer, cell: Layer): LayerVariable[] {
 
 const recurrent: WeightGetter = (layer) => cellWeights(layer, (layer as unknown as {cell: Layer}).cell);
 
+/** The layers a Bidirectional (forward and backward RNN) or a TimeDistributed wraps, else none. */
+function wrappedLayers(layer: Layer): Layer[] {
+  switch (layer.getClassName()) {
+    case 'Bidirectional': {
+      const {forwardLayer, backwardLayer} = layer as unknown as {forwardLayer: Layer; backwardLayer: Layer};
+      return [forwardLayer, backwardLayer];
+    }
+    case 'TimeDistributed':
+      return [(layer as unknown as {layer: Layer}).layer];
+    default:
+      return [];
+  }
+}
+
+const wrapper: WeightGetter = (layer) => wrappedLayers(layer).flatMap((inner) => prunableWeightsOf(inner));
+
 const REGISTRY: ReadonlyMap<string, WeightGetter> = new Map<string, WeightGetter>([
   ['Dense', kernel],
   ['Conv1D', kernel],
@@ -56,6 +76,8 @@ const REGISTRY: ReadonlyMap<string, WeightGetter> = new Map<string, WeightGetter
   ['GRU', recurrent],
   ['SimpleRNN', recurrent],
   ['RNN', recurrent],
+  ['Bidirectional', wrapper],
+  ['TimeDistributed', wrapper],
   // Accepted, nothing pruned.
   ...[
     'DepthwiseConv2D', 'BatchNormalization', 'LayerNormalization',
@@ -69,16 +91,63 @@ const REGISTRY: ReadonlyMap<string, WeightGetter> = new Map<string, WeightGetter
   ].map((name): [string, WeightGetter] => [name, noWeights]),
 ]);
 
+const RECURRENT_CLASSES = new Set(['LSTM', 'GRU', 'SimpleRNN', 'RNN']);
+
+/** The cell classes of a recurrent cell that cannot be pruned (stacked cells expanded). */
+function unprunableCells(cell: Layer): string[] {
+  const className = cell.getClassName();
+  if (className === 'StackedRNNCells') return (cell as unknown as {cells: Layer[]}).cells.flatMap(unprunableCells);
+  return PRUNABLE_CELLS.has(className) || isPrunableLayer(cell) ? [] : [className];
+}
+
+/**
+ * Why `layer` cannot be pruned (a sentence starting with the layer's name),
+ * or null when it can.
+ */
+function unsupportedReason(layer: Layer): string | null {
+  const className = layer.getClassName();
+  const described = `layer "${layer.name}" (class ${className})`;
+  if (REGISTRY.has(className)) {
+    const inner = wrappedLayers(layer).map(unsupportedReason).find((reason) => reason !== null);
+    if (inner !== undefined) return `${described} cannot be pruned because the layer it wraps cannot: ${inner}`;
+    if (RECURRENT_CLASSES.has(className)) {
+      const cell = (layer as unknown as {cell?: Layer}).cell;
+      const cells = cell === undefined ? [] : unprunableCells(cell);
+      if (cells.length > 0) {
+        return `${described} cannot be pruned: it uses the recurrent cell class ${cells[0]}, which is not ` +
+            'prunable. Implement PrunableLayer (getPrunableWeights()) on the cell to prune it.';
+      }
+    }
+    return null;
+  }
+  if (isPrunableLayer(layer)) return null;
+  return `${described} cannot be pruned: ${className} is not one of the built-in prunable classes (an exact ` +
+      'class match: subclasses are not included). To prune it, implement the PrunableLayer interface on ' +
+      `${className}: a getPrunableWeights() method returning the weights to prune.`;
+}
+
 /**
  * Whether `layer` can be wrapped by {@link PruneLowMagnitude}: a built-in
- * class of the registry (exact class match) or a {@link PrunableLayer}.
+ * class of the registry (exact class match; for Bidirectional and
+ * TimeDistributed, the layer they wrap; for recurrent layers, their cells)
+ * or a {@link PrunableLayer}.
  *
  * @param layer A tfjs-layers layer.
  * @returns `true` when the layer can be pruned (possibly with nothing to prune).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import {isPrunable} from 'tfjs-model-optimization';
+ *
+ * isPrunable(tf.layers.dense({units: 2})); // true
+ * isPrunable(tf.layers.timeDistributed({layer: tf.layers.dense({units: 2})})); // true
+ * ```
+ *
  * @category Pruning
  */
 export function isPrunable(layer: Layer): boolean {
-  return REGISTRY.has(layer.getClassName()) || isPrunableLayer(layer);
+  return unsupportedReason(layer) === null;
 }
 
 /** Class names of the built-in prunable layers (including those with no prunable weights). */
@@ -88,11 +157,7 @@ export function registeredClassNames(): string[] {
 
 /** The message for a layer that cannot be pruned. */
 export function unsupportedLayerMessage(caller: string, layer: Layer): string {
-  const className = layer.getClassName();
-  return `${caller}: layer "${layer.name}" (class ${className}) cannot be pruned: ${className} is not one of ` +
-      'the built-in prunable classes (an exact class match: subclasses are not included). To prune it, ' +
-      `implement the PrunableLayer interface on ${className}: a getPrunableWeights() method returning the ` +
-      'weights to prune.';
+  return `${caller}: ${unsupportedReason(layer) ?? `layer "${layer.name}" cannot be pruned.`}`;
 }
 
 /**

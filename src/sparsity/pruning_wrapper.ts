@@ -11,15 +11,24 @@
  *   exactly zero gradient (tfmot lets them receive gradients and re-zeroes them).
  * - Mask updates happen in {@link UpdatePruningStep}'s hooks, outside the
  *   gradient tape, instead of inside the graph.
+ * - The block, M-by-N and global-pruning options are saved in the config
+ *   (tfmot forgets `sparsity_m_by_n`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 
-import {argumentMessage, deepCopy, describeValue} from '../util/validation';
+import {argumentMessage, deepCopy} from '../util/validation';
 import {PruningError} from './errors';
-import {magnitudeMask} from './pruning_impl';
-import {ConstantSparsity, PruningSchedule, deserializeSchedule, serializeSchedule} from './pruning_schedule';
+import {MaskResult, blockMagnitudeMask, mByNMask, magnitudeMask} from './pruning_impl';
+import {BlockPoolingType, StructuredSparsityParams, describeParam, resolveMaskParams, usesBlocks} from './pruning_params';
+import {
+  ConstantSparsity,
+  PruningDecision,
+  PruningSchedule,
+  deserializeSchedule,
+  serializeSchedule,
+} from './pruning_schedule';
 import {isPrunable, missingConfigFields, prunableWeightsOf, unsupportedLayerMessage} from './prune_registry';
 
 type Layer = tfl.layers.Layer;
@@ -27,22 +36,18 @@ type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 type Kwargs = Record<string, unknown>;
 type Shape = (number | null)[];
 
-/** Structured-sparsity parameters of tfmot's `prune_low_magnitude` (not supported yet). */
-export interface StructuredSparsityParams {
-  /** Block shape `[height, width]` for block sparsity (tfmot's `block_size`). Not supported yet. */
-  blockSize?: [number, number];
-  /** How blocks are pooled: `'avg'` or `'max'` (tfmot's `block_pooling_type`). Not supported yet. */
-  blockPoolingType?: 'avg' | 'max';
-  /** `[m, n]`: m zeros in every n consecutive weights (tfmot's `sparsity_m_by_n`). Not supported yet. */
-  sparsityMByN?: [number, number];
-}
-
 /** Arguments of {@link PruneLowMagnitude}. */
 export interface PruneLowMagnitudeArgs extends LayerArgs, StructuredSparsityParams {
   /** The layer to wrap. The wrapper owns it from then on (use {@link pruneLowMagnitude} to keep yours intact). */
   layer: Layer;
   /** When and how much to prune. Default: a new `ConstantSparsity({targetSparsity: 0.5})`. */
   pruningSchedule?: PruningSchedule;
+  /**
+   * Prune with one magnitude threshold shared by every wrapper of the model
+   * that has this option (cut by {@link UpdatePruningStep}), instead of one
+   * threshold per weight. Default `false`. See {@link PruneLowMagnitudeParams.globalPruning}.
+   */
+  globalPruning?: boolean;
 }
 
 /** The message of the error raised when a pruned model is trained without the step callback. */
@@ -59,17 +64,6 @@ export interface PrunedWeight {
   mask: LayerVariable;
   /** Scalar: the smallest kept magnitude at the last mask update (saved with the model). */
   threshold: LayerVariable;
-}
-
-/** Rejects the structured-sparsity parameters until they are implemented. */
-export function rejectStructuredParams(caller: string, params: StructuredSparsityParams): void {
-  for (const key of ['blockSize', 'blockPoolingType', 'sparsityMByN'] as const) {
-    if (params[key] !== undefined) {
-      throw new Error(
-          `${caller}: '${key}' is not supported yet (received ${describeValue(params[key])}); ` +
-          'structured sparsity is planned. Leave it undefined for unstructured magnitude pruning.');
-    }
-  }
 }
 
 /** Writes `value` into `variable` and disposes `value`. */
@@ -93,6 +87,13 @@ function assign(variable: LayerVariable, value: tf.Tensor): void {
  * The forward pass always uses `weight * mask`; masks start as all ones, so an
  * untrained wrapper computes exactly what the inner layer computes.
  *
+ * How a mask is cut: by default the k-rule on each weight's magnitudes; with
+ * `blockSize`, on magnitudes pooled over blocks (rank-2 weights only); with
+ * `sparsityMByN`, `m` zeros in every `n` weights along the input channels,
+ * once, at the first training step (rank-2 and rank-4 weights only); with
+ * `globalPruning`, at one threshold shared with the model's other globally
+ * pruned wrappers. All of these are saved in the config.
+ *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
@@ -113,8 +114,16 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
 
   /** The wrapped layer. */
   readonly layer: Layer;
-  /** The schedule that decides when and how much to prune. */
+  /** The schedule that decides when and how much to prune (ignored under `sparsityMByN`). */
   readonly pruningSchedule: PruningSchedule;
+  /** Block shape `[height, width]`; `[1, 1]` means no blocks. */
+  readonly blockSize: [number, number];
+  /** How blocks are pooled. */
+  readonly blockPoolingType: BlockPoolingType;
+  /** `[m, n]` of M-by-N sparsity, or null. */
+  readonly sparsityMByN: [number, number] | null;
+  /** Whether the masks are cut at a threshold shared with the model's other globally pruned wrappers. */
+  readonly globalPruning: boolean;
 
   private prunedWeights: PrunedWeight[] = [];
   private stepVariable: LayerVariable | null = null;
@@ -124,9 +133,9 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
 
   /**
    * @param args See {@link PruneLowMagnitudeArgs}.
-   * @throws TypeError when `layer` is not a tfjs layer or `pruningSchedule` not a schedule;
-   *   PruningError when the layer cannot be pruned (or is already a PruneLowMagnitude);
-   *   Error for structured-sparsity parameters (not supported yet).
+   * @throws TypeError when `layer` is not a tfjs layer, `pruningSchedule` not a schedule, or a mask
+   *   option has the wrong type; RangeError when a mask option is out of range or the options cannot be
+   *   combined; PruningError when the layer cannot be pruned (or is already a PruneLowMagnitude).
    */
   constructor(args: PruneLowMagnitudeArgs) {
     const layer = args?.layer;
@@ -134,7 +143,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
       throw new TypeError(argumentMessage('PruneLowMagnitude', 'layer', 'must be a tf.layers.Layer', layer));
     }
     const {
-      layer: _layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, ...layerArgs
+      layer: _layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, ...layerArgs
     } = args;
     super({...layerArgs, name: layerArgs.name ?? `prune_low_magnitude_${layer.name}`});
     if (layer instanceof PruneLowMagnitude) {
@@ -152,9 +161,13 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
       throw new TypeError(argumentMessage(
           'PruneLowMagnitude', 'pruningSchedule', 'must be a PruningSchedule', pruningSchedule));
     }
-    rejectStructuredParams('PruneLowMagnitude', {blockSize, blockPoolingType, sparsityMByN});
+    const masking = resolveMaskParams('PruneLowMagnitude', {blockSize, blockPoolingType, sparsityMByN, globalPruning});
     this.layer = layer;
     this.pruningSchedule = pruningSchedule ?? new ConstantSparsity({targetSparsity: 0.5});
+    this.blockSize = masking.blockSize;
+    this.blockPoolingType = masking.blockPoolingType;
+    this.sparsityMByN = masking.sparsityMByN;
+    this.globalPruning = masking.globalPruning;
     if (layerArgs.trainable !== undefined) this.layer.trainable = layerArgs.trainable;
     this.supportsMasking = layer.supportsMasking;
   }
@@ -215,7 +228,8 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * weight and the pruning step.
    *
    * @param inputShape The input shape.
-   * @throws PruningError when a prunable weight is not float32.
+   * @throws PruningError when a prunable weight is not float32, or its rank
+   *   does not fit `blockSize` (rank 2 only) or `sparsityMByN` (rank 2 or 4).
    */
   override build(inputShape: Shape | Shape[]): void {
     if (!this.layer.built) {
@@ -233,6 +247,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
             `PruneLowMagnitude: weight "${weight.originalName}" of layer "${this.layer.name}" has dtype ` +
             `${weight.dtype}; only float32 weights can be pruned.`);
       }
+      this.checkRank(weight);
       // One prunable weight: tfmot's names. Several (recurrent layers): named after the weight, e.g.
       // `recurrent_kernel_mask`. Never `mask_1`: tfjs makes variable names unique by appending `_1`,
       // which would collide when a second copy of the model is loaded in the same process.
@@ -274,6 +289,24 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
         for (const weight of shadowed) delete (weight as unknown as {read?: unknown}).read;
       }
     });
+  }
+
+  /** Rejects a weight whose rank does not fit the block or M-by-N options. */
+  private checkRank(weight: LayerVariable): void {
+    const rank = weight.shape.length;
+    const where = `weight "${weight.originalName}" of layer "${this.layer.name}" has shape ` +
+        `${describeParam(weight.shape)} (rank ${rank})`;
+    if (usesBlocks(this) && rank !== 2) {
+      throw new PruningError(
+          `PruneLowMagnitude: block sparsity (blockSize ${describeParam(this.blockSize)}) needs rank-2 weights, but ` +
+          `${where}. Prune this layer without blockSize, or leave it unpruned with a PruningPolicy.`);
+    }
+    if (this.sparsityMByN !== null && rank !== 2 && rank !== 4) {
+      throw new PruningError(
+          `PruneLowMagnitude: M-by-N sparsity (sparsityMByN ${describeParam(this.sparsityMByN)}) needs rank-2 or ` +
+          `rank-4 weights, but ${where}. Prune this layer without sparsityMByN, or leave it unpruned with a ` +
+          'PruningPolicy.');
+    }
   }
 
   /** The inner layer's output shape. */
@@ -322,34 +355,98 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * mask from the weights' current values, then writes `weight * mask` into the
    * weights. Called by {@link UpdatePruningStep.onBatchBegin} before each batch.
    *
+   * Under `sparsityMByN` the masks are computed at step 1 only, whatever the
+   * schedule says. Under `globalPruning` this only advances the step: the
+   * masks are cut by {@link UpdatePruningStep}, which sees every globally
+   * pruned wrapper of the model.
+   *
    * @returns Whether the masks were recomputed.
    */
   async advanceStep(): Promise<boolean> {
     this.assertBuilt('advanceStep');
     this.step += 1;
     this.writeStep();
-    const {shouldPrune, sparsity} = this.pruningSchedule.call(this.step);
+    if (this.sparsityMByN !== null) {
+      if (this.step !== 1) return false;
+      await this.updateMasks(0);
+      return true;
+    }
+    if (this.globalPruning) return false;
+    const {shouldPrune, sparsity} = this.currentDecision();
     if (!shouldPrune) return false;
     await this.updateMasks(sparsity);
     return true;
   }
 
   /**
-   * Recomputes every mask at `sparsity` from the current weights (tfmot's
-   * k-rule: keep the `max(round(n * (1 - sparsity)), 1)` largest magnitudes,
-   * ties kept), stores the thresholds and writes `weight * mask` back.
+   * The schedule's decision at the current step (the step of the last
+   * {@link advanceStep}; -1 before training).
+   *
+   * @returns Whether masks are due at this step, and the sparsity to aim for.
+   */
+  currentDecision(): PruningDecision {
+    return this.pruningSchedule.call(this.step);
+  }
+
+  /**
+   * Recomputes every mask at `sparsity` from the current weights, stores the
+   * thresholds and writes `weight * mask` back. The cut depends on the
+   * options: tfmot's k-rule on |w| (keep the `max(round(n * (1 - sparsity)), 1)`
+   * largest magnitudes, ties kept), the same rule on block-pooled magnitudes
+   * with `blockSize`, or `m` zeros in every `n` weights with `sparsityMByN`
+   * (which ignores `sparsity`). `globalPruning` is not applied here (see
+   * {@link UpdatePruningStep}): this cuts each weight on its own.
    *
    * @param sparsity Target fraction of zeros, in [0, 1).
    * @throws PruningError when a weight holds NaN or an infinite value.
    */
   async updateMasks(sparsity: number): Promise<void> {
-    for (const {weight, mask, threshold} of this.prunedWeights) {
+    const masks: Float32Array[] = [];
+    const thresholds: number[] = [];
+    for (const {weight} of this.prunedWeights) {
       const values = await weight.read().data() as Float32Array;
-      const result = magnitudeMask(values, sparsity, `weight "${weight.originalName}"`);
-      assign(mask, tf.tensor(result.mask, weight.shape as number[], 'float32'));
-      assign(threshold, tf.scalar(result.threshold, 'float32'));
+      const result = this.cutMask(values, weight, sparsity);
+      masks.push(result.mask);
+      thresholds.push(result.threshold);
     }
+    this.setMasks(masks, thresholds);
+  }
+
+  /**
+   * Replaces every mask and threshold (in the order of
+   * {@link getPrunedWeights}) and writes `weight * mask` into the weights.
+   * {@link UpdatePruningStep} uses it for global pruning.
+   *
+   * @param masks One flat 0/1 mask per pruned weight, of the weight's size.
+   * @param thresholds One threshold per pruned weight.
+   * @throws RangeError when the counts or sizes do not match the pruned weights.
+   */
+  setMasks(masks: readonly Float32Array[], thresholds: readonly number[]): void {
+    if (masks.length !== this.prunedWeights.length || thresholds.length !== this.prunedWeights.length) {
+      throw new RangeError(
+          `PruneLowMagnitude.setMasks: layer "${this.name}" has ${this.prunedWeights.length} pruned weight(s), but ` +
+          `got ${masks.length} mask(s) and ${thresholds.length} threshold(s).`);
+    }
+    this.prunedWeights.forEach(({weight, mask, threshold}, i) => {
+      const size = weight.shape.reduce<number>((a, b) => a * (b ?? 0), 1);
+      if (masks[i].length !== size) {
+        throw new RangeError(
+            `PruneLowMagnitude.setMasks: mask ${i} of layer "${this.name}" must have ${size} values, but got ` +
+            `${masks[i].length}.`);
+      }
+      assign(mask, tf.tensor(masks[i], weight.shape as number[], 'float32'));
+      assign(threshold, tf.scalar(thresholds[i], 'float32'));
+    });
     this.applyMasks();
+  }
+
+  /** The mask of one weight under this wrapper's options. */
+  private cutMask(values: Float32Array, weight: LayerVariable, sparsity: number): MaskResult {
+    const name = `weight "${weight.originalName}"`;
+    const shape = weight.shape as number[];
+    if (this.sparsityMByN !== null) return mByNMask(values, shape, this.sparsityMByN, name);
+    if (usesBlocks(this)) return blockMagnitudeMask(values, shape, this.blockSize, this.blockPoolingType, sparsity, name);
+    return magnitudeMask(values, sparsity, name);
   }
 
   /** Writes `weight * mask` into every pruned weight (so that saved weights are sparse). */
@@ -379,7 +476,11 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
     }
   }
 
-  /** `{layer: {className, config}, pruningSchedule: {className, config}, ...}` plus the base layer config. */
+  /**
+   * `{layer: {className, config}, pruningSchedule: {className, config},
+   * blockSize, blockPoolingType, sparsityMByN (null when unset), globalPruning}`
+   * plus the base layer config.
+   */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       layer: {
@@ -387,6 +488,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
         config: {...this.layer.getConfig(), ...missingConfigFields(this.layer)} as tf.serialization.ConfigDict,
       },
       pruningSchedule: serializeSchedule(this.pruningSchedule) as unknown as tf.serialization.ConfigDict,
+      ...maskConfig(this),
       ...super.getConfig(),
     };
   }
@@ -394,16 +496,40 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   /**
    * Rebuilds a wrapper from its config (the inner layer and the schedule are
    * deserialized through tfjs's class registry). The config is not modified.
+   * A `blockPoolingType` in capitals (tfmot's `'AVG'`, `'MAX'`) is read as
+   * lowercase; missing or null mask options take their defaults.
    */
   static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    const {layer, pruningSchedule, ...rest} = config;
+    const {layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, ...rest} = config;
     const inner = deserializeLayer(layer);
     const schedule = pruningSchedule == null ? undefined : deserializeSchedule(pruningSchedule);
-    return new cls({...rest, layer: inner, pruningSchedule: schedule});
+    const options: Record<string, unknown> = {};
+    if (blockSize != null) options['blockSize'] = deepCopy(blockSize);
+    if (blockPoolingType != null) {
+      options['blockPoolingType'] = typeof blockPoolingType === 'string' ? blockPoolingType.toLowerCase() : blockPoolingType;
+    }
+    if (sparsityMByN != null) options['sparsityMByN'] = deepCopy(sparsityMByN);
+    if (globalPruning != null) options['globalPruning'] = globalPruning;
+    return new cls({...rest, ...options, layer: inner, pruningSchedule: schedule});
   }
 }
 tf.serialization.registerClass(PruneLowMagnitude);
+
+/**
+ * The mask options as saved in a wrapper's config: every option, with
+ * `sparsityMByN` null when unset (tfjs's loader fails on undefined values).
+ */
+export function maskConfig(
+    options: {blockSize: [number, number]; blockPoolingType: BlockPoolingType; sparsityMByN: [number, number] | null;
+      globalPruning: boolean}): tf.serialization.ConfigDict {
+  return {
+    blockSize: [...options.blockSize],
+    blockPoolingType: options.blockPoolingType,
+    sparsityMByN: options.sparsityMByN === null ? null : [...options.sparsityMByN],
+    globalPruning: options.globalPruning,
+  };
+}
 
 /** Deserializes `{className, config}` into a layer through tfjs's class registry. */
 export function deserializeLayer(serialized: unknown): Layer {

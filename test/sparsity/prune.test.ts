@@ -193,13 +193,13 @@ describe('pruneLowMagnitude on layers', () => {
 describe('pruneLowMagnitude rejects what it cannot prune', () => {
   it('names the unsupported layer, its class and PrunableLayer, and builds nothing', () => {
     const call = () => pruneLowMagnitude(tfl.sequential({
-      layers: [tfl.layers.inputLayer({inputShape: [5, 3]}), tfl.layers.timeDistributed({layer: tfl.layers.dense({units: 2}), name: 'td'})],
+      layers: [tfl.layers.dense({units: 3, inputShape: [5]}), tfl.layers.rescaling({scale: 2, name: 'rescale'})],
     }));
     expect(call).toThrow(PruningError);
     expect(call).toThrow(
-        'pruneLowMagnitude: layer "td" (class TimeDistributed) cannot be pruned: TimeDistributed is not one of ' +
+        'pruneLowMagnitude: layer "rescale" (class Rescaling) cannot be pruned: Rescaling is not one of ' +
         'the built-in prunable classes (an exact class match: subclasses are not included). To prune it, ' +
-        'implement the PrunableLayer interface on TimeDistributed: a getPrunableWeights() method returning the ' +
+        'implement the PrunableLayer interface on Rescaling: a getPrunableWeights() method returning the ' +
         'weights to prune.');
   });
 
@@ -230,13 +230,9 @@ describe('pruneLowMagnitude rejects what it cannot prune', () => {
   it.each<[string, object, string]>([
     ['an unknown parameter', {schedule: 1},
       "pruneLowMagnitude: unknown parameter 'schedule' (received 1); the parameters are pruningSchedule, " +
-      'blockSize, blockPoolingType, sparsityMByN, pruningPolicy.'],
+      'blockSize, blockPoolingType, sparsityMByN, pruningPolicy, globalPruning.'],
     ['a schedule that is not a PruningSchedule', {pruningSchedule: {targetSparsity: 0.5}},
       "pruneLowMagnitude: 'pruningSchedule' must be a PruningSchedule (e.g. new ConstantSparsity(...)), but got an object."],
-    ['blockSize (not supported yet)', {blockSize: [2, 2]},
-      "pruneLowMagnitude: 'blockSize' is not supported yet (received an array of length 2)"],
-    ['sparsityMByN (not supported yet)', {sparsityMByN: [2, 4]}, "pruneLowMagnitude: 'sparsityMByN' is not supported yet"],
-    ['pruningPolicy (not supported yet)', {pruningPolicy: {}}, "pruneLowMagnitude: 'pruningPolicy' is not supported yet"],
   ])('rejects %s', (_what, params, message) => {
     expect(() => pruneLowMagnitude(denseModel(), params as never)).toThrow(message);
   });
