@@ -1,10 +1,12 @@
-// A real browser: Debian's chromium driven by playwright-core loads the built ESM bundle and tfjs
-// from node_modules over a local static server, and runs test/browser/app.js.
+// A real browser: Debian's chromium driven by playwright-core runs test/browser/app.js, bundled by
+// esbuild the way a browser app is (the package's built ESM entry, dist/index.js, resolved through
+// its "exports", and tfjs from node_modules), served by a local static server.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import * as path from 'node:path';
 
+import * as esbuild from 'esbuild';
 import {chromium} from 'playwright-core';
 
 const root = path.resolve(__dirname, '../..');
@@ -32,6 +34,16 @@ it('prunes, fine-tunes, strips, quantizes and reloads a model in headless Chromi
     throw new Error(`Chromium not found at ${executablePath}: install it with 'apt-get install -y chromium' ` +
         '(.ci/run does) or set CHROMIUM_PATH.');
   }
+  await esbuild.build({
+    entryPoints: [path.join(__dirname, 'app.js')],
+    outfile: path.join(root, '.tmp/browser/app.bundle.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    conditions: ['import', 'browser'],
+    logLevel: 'error',
+  });
   const server = await serve();
   const browser = await chromium.launch({
     executablePath,
