@@ -34,7 +34,7 @@ const spec: vegaLite.TopLevelSpec = {
   data: {values: rows},
   encoding: {
     x: {field: 'step', type: 'quantitative', title: 'training step'},
-    color: {field: 'schedule', type: 'nominal', legend: {orient: 'bottom', columns: 1, title: null}},
+    color: {field: 'schedule', type: 'nominal', legend: {orient: 'bottom', columns: 1, title: null, labelLimit: 0}},
   },
   layer: [
     {mark: {type: 'line', strokeWidth: 2},
