@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  {ignores: ['dist/', 'docs/api/', 'node_modules/', 'examples/**/output/', 'coverage/']},
+  {ignores: ['dist/', 'docs/api/', 'node_modules/', 'examples/**/output/', 'coverage/', '.tmp/']},
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -10,6 +10,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_'}],
       'no-console': 'off',
     },
+  },
+  {
+    files: ['test/browser/**/*.js'],
+    languageOptions: {globals: {window: 'readonly', document: 'readonly', console: 'readonly'}},
   },
   {
     files: ['**/*.cjs', '**/*.mjs', '**/*.js'],

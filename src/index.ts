@@ -40,5 +40,7 @@ export {PruningError} from './sparsity/errors';
 export {quantizeDynamicRange} from './quantization/quantize';
 export type {QuantizationDtype, QuantizeDynamicRangeOptions} from './quantization/quantize';
 export {loadQuantizedLayersModel} from './quantization/load';
-export type {PerChannelQuantization} from './quantization/manifest';
+export type {PerChannelQuantization, PerChannelQuantizationDtype} from './quantization/manifest';
 export {getGzippedModelSize} from './io/gzipped_size';
+export {registerTrainingKernels, unregisterTrainingKernels} from './kernels';
+export type {TrainingKernelBackend, TrainingKernelsOptions} from './kernels';

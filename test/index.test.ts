@@ -24,8 +24,10 @@ it('exports exactly the documented public names', () => {
     'pruneLowMagnitude',
     'pruningSummaries',
     'quantizeDynamicRange',
+    'registerTrainingKernels',
     'serializeSchedule',
     'stripPruning',
+    'unregisterTrainingKernels',
     'updatePruningStep',
   ]);
 });

@@ -33,8 +33,6 @@ import {isPrunable, missingConfigFields, prunableWeightsOf, unsupportedLayerMess
 
 type Layer = tfl.layers.Layer;
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
-type Kwargs = Record<string, unknown>;
-type Shape = (number | null)[];
 
 /** Arguments of {@link PruneLowMagnitude}. */
 export interface PruneLowMagnitudeArgs extends LayerArgs, StructuredSparsityParams {
@@ -188,6 +186,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
     return this.layer != null ? this.layer.trainable : true;
   }
 
+  /** Sets whether the inner layer is trainable. */
   override set trainable(value: boolean) {
     if (this.layer != null) this.layer.trainable = value;
   }
@@ -231,7 +230,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * @throws PruningError when a prunable weight is not float32, or its rank
    *   does not fit `blockSize` (rank 2 only) or `sparsityMByN` (rank 2 or 4).
    */
-  override build(inputShape: Shape | Shape[]): void {
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     if (!this.layer.built) {
       this.layer.build(inputShape as tfl.Shape);
       this.layer.built = true;
@@ -272,7 +271,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * @returns The inner layer's output.
    * @throws PruningError when called in training mode without {@link UpdatePruningStep}.
    */
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
     if (kwargs?.['training'] === true && !this.trainingEnabled) {
       throw new PruningError(MISSING_CALLBACK_MESSAGE);
     }
@@ -310,7 +309,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   }
 
   /** The inner layer's output shape. */
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape | tfl.Shape[] {
     return this.layer.computeOutputShape(inputShape as tfl.Shape);
   }
 
