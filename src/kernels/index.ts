@@ -152,8 +152,14 @@ function uninstall(kernel: TrainingKernel, backendName: TrainingKernelBackend): 
  * tfjs-node) are never touched, and a backend whose package was not imported
  * is skipped.
  *
+ * It also installs, when they are missing, the five chained tensor methods
+ * (`flatten`, `stridedSlice`, `sign`, `transpose`, `reshape`) that tfjs-layers'
+ * Orthogonal initializer calls: without the umbrella `@tensorflow/tfjs`
+ * package, LSTM, GRU and SimpleRNN cannot even be built without them.
+ *
  * Idempotent: a second call registers nothing new. Undo with
- * {@link unregisterTrainingKernels}. Call it after importing the backend
+ * {@link unregisterTrainingKernels} (which removes those methods when called
+ * for both backends). Call it after importing the backend
  * packages; before or after `tf.setBackend` makes no difference.
  *
  * @param options Which backends to act on (default: both).
