@@ -13,7 +13,7 @@ it('gives pruned weights exactly zero gradient and kept weights their usual grad
   const x = tf.randomNormal([5, 4], 0, 1, 'float32', 2);
   const {grads} = tf.variableGrads(() => tf.sum(model.apply(x, {training: false}) as tf.Tensor) as tf.Scalar,
       [weight.read() as tf.Variable]);
-  const gradient = await grads[weight.read().name].data();
+  const gradient = await grads[(weight.read() as tf.Variable).name].data();
   const maskValues = await mask.read().data();
   // d(sum(x · (w * m))) / dw = (sum over the batch of x) * m, per column.
   const columnSums = await tf.sum(x, 0).data();
