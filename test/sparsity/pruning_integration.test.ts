@@ -13,17 +13,10 @@ import {
 } from '../../src';
 import {keepCount} from '../../src/sparsity/pruning_impl';
 import {denseModel, fitBatches, seeded, snapshot} from '../helpers/models';
+import {saveToMemory} from '../../src/io/gzipped_size';
 
 const constant = (targetSparsity: number) => new ConstantSparsity({targetSparsity, beginStep: 0, frequency: 1});
 
-async function saveToMemory(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-  }));
-  return saved!;
-}
 
 /** A model around `layer` whose output is flattened to `[batch, 2]`. */
 function around(layer: tfl.layers.Layer): tfl.Sequential {

@@ -3,15 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {PruneLowMagnitude, pruneLowMagnitude} from '../../src';
+import {saveToMemory} from '../../src/io/gzipped_size';
 
-async function toMemory(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-  }));
-  return saved!;
-}
 
 const lstmModel = () => tfl.sequential({
   layers: [
@@ -32,7 +25,7 @@ it('names the masks after their weights when a layer has several prunable weight
 
 it('loads a saved pruned LSTM model twice in the process that holds the original', async () => {
   const pruned = pruneLowMagnitude(lstmModel());
-  const artifacts = await toMemory(pruned);
+  const artifacts = await saveToMemory(pruned);
   const first = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
   const second = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
   expect(second.weights.map((w) => w.originalName)).toEqual(pruned.weights.map((w) => w.originalName));

@@ -14,6 +14,7 @@ import {
   stripPruning,
 } from '../../src';
 import {fitBatches, seeded} from '../helpers/models';
+import {saveToMemory} from '../../src/io/gzipped_size';
 
 const everyStep = (targetSparsity = 0.5) => new ConstantSparsity({targetSparsity, beginStep: 0, frequency: 1});
 
@@ -40,14 +41,6 @@ async function trainAndReadMasks(model: tfl.LayersModel, batches = 1): Promise<n
   return (model.layers[0] as PruneLowMagnitude).getPrunedWeights().map(({mask}) => Array.from(mask.read().dataSync()));
 }
 
-async function saveToMemory(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-  }));
-  return saved!;
-}
 
 describe('block sparsity in training (tfmot reference vectors at sparsity 0.5)', () => {
   it('avg pooling, block [2, 2]: the first step keeps the two bottom blocks', async () => {

@@ -16,6 +16,7 @@ import {
 } from '../../src';
 import {keepCount} from '../../src/sparsity/pruning_impl';
 import {fitBatches, seeded, snapshot} from '../helpers/models';
+import {saveToMemory} from '../../src/io/gzipped_size';
 
 const everyStep = (targetSparsity = 0.5) => new ConstantSparsity({targetSparsity, beginStep: 0, frequency: 1});
 const rnnArgs = {units: 3, recurrentInitializer: 'glorotNormal', returnSequences: true} as const;
@@ -31,14 +32,6 @@ function sequenceModel(): tfl.Sequential {
   });
 }
 
-async function saveToMemory(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-  }));
-  return saved!;
-}
 
 describe('Bidirectional and TimeDistributed', () => {
   it('are prunable when the layer they wrap is', () => {
