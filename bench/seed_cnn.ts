@@ -35,3 +35,9 @@ export function syntheticBatch(batchSize: number): {x: tf.Tensor4D; y: tf.Tensor
     return {x, y};
   });
 }
+
+/** Disposes a model and its optimizer (compile was given an optimizer object, so the model does not own it). */
+export function disposeWithOptimizer(model: tfl.LayersModel): void {
+  model.dispose();
+  model.optimizer?.dispose();
+}

@@ -40,8 +40,9 @@ export async function run(epochs = 3, batches = 5): Promise<{losses: number[]; s
       }), true);
       losses.push((await loss!.data())[0]);
       loss!.dispose();
+      await step.onBatchEnd(b); // writes weight * mask into the weights
     }
-    await step.onEpochEnd(epoch); // writes weight * mask into the weights
+    await step.onEpochEnd(epoch);
   }
   await step.onTrainEnd();
 

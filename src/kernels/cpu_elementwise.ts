@@ -168,6 +168,15 @@ export const cpuUnaryKernels: readonly TrainingKernel[] = [
   }),
   unaryKernel(Step, (x, out, attrs) => {
     const alpha = (attrs as StepAttrs).alpha;
+    if (Object.is(alpha, 0)) {
+      // The usual alpha (the ReLU gradient, magnitude masks) without a branch on the sign: on random
+      // signs that branch mispredicted often enough to make the loop three times slower.
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i];
+        out[i] = v === v ? +(v > 0) : NaN;
+      }
+      return;
+    }
     for (let i = 0; i < x.length; i++) {
       const v = x[i];
       out[i] = v > 0 ? 1 : Number.isNaN(v) ? NaN : alpha;

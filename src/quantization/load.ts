@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {argumentMessage} from '../util/validation';
+import {argumentMessage, describeValue} from '../util/validation';
 import {channelLayout, decodeAffine} from './codecs';
 import {PerChannelQuantization, elementCount, isPerChannel, specByteLength} from './manifest';
 
@@ -33,6 +33,15 @@ function decodePerChannel(spec: tf.io.WeightsManifestEntry, bytes: Uint8Array): 
   if (!valid) {
     throw new Error(`${CALLER}: weight '${spec.name}' has a malformed per-channel quantization ` +
         `(axis ${describeAxis(q.axis)} of shape [${shape.join(', ')}] needs one scale and one zero point per channel).`);
+  }
+  // A scale that is not a positive number (null in a damaged file) would decode the channel to zeros or NaN.
+  const highestCode = q.dtype === 'uint8-per-channel' ? 255 : 65535;
+  const bad = q.scale.findIndex((s, c) => !(typeof s === 'number' && s > 0 && Number.isFinite(s)) ||
+      !(Number.isInteger(q.zeroPoint[c]) && q.zeroPoint[c] >= 0 && q.zeroPoint[c] <= highestCode));
+  if (bad >= 0) {
+    throw new Error(`${CALLER}: weight '${spec.name}' has a malformed per-channel quantization (channel ${bad} has ` +
+        `scale ${describeValue(q.scale[bad])} and zero point ${describeValue(q.zeroPoint[bad])}; a scale is a finite ` +
+        `number > 0 and a zero point an integer in [0, ${highestCode}]).`);
   }
   // slice() copies to a fresh, aligned buffer (the codes may start at an odd offset).
   const codes = q.dtype === 'uint8-per-channel' ? bytes.subarray(0, n) : new Uint16Array(bytes.slice(0, 2 * n).buffer);
@@ -90,6 +99,46 @@ export function dequantizePerChannel(artifacts: tf.io.ModelArtifacts): tf.io.Mod
   return {...artifacts, weightSpecs: outSpecs, weightData: weightData.buffer};
 }
 
+function byteLengthOf(weightData: tf.io.WeightData): number {
+  return Array.isArray(weightData) ? weightData.reduce((sum, b) => sum + b.byteLength, 0) : weightData.byteLength;
+}
+
+/**
+ * Rejects artifacts that cannot give the model they describe: a topology that is not a layers
+ * model's JSON, weights listed without weight data (tfjs would keep the random initial weights), or
+ * weight data whose length is not what the manifest lists (a weights file from another model).
+ */
+function checkArtifacts(artifacts: tf.io.ModelArtifacts): void {
+  const topology = artifacts.modelTopology;
+  if (topology == null || typeof topology !== 'object' || topology instanceof ArrayBuffer) {
+    throw new TypeError(argumentMessage(
+        CALLER, 'modelTopology', 'must be the JSON topology of a layers model', topology));
+  }
+  const specs = artifacts.weightSpecs ?? [];
+  if (artifacts.weightData == null) {
+    if (specs.length > 0) {
+      throw new Error(`${CALLER}: the manifest lists ${specs.length} weight(s) (the first is '${specs[0].name}'), ` +
+          'but the artifacts hold no weight data.');
+    }
+    return;
+  }
+  const actual = byteLengthOf(artifacts.weightData);
+  let offset = 0;
+  for (const spec of specs) {
+    const byteLength = specByteLength(spec);
+    if (byteLength === null) return; // string weights: their length is in the data
+    offset += byteLength;
+    if (offset > actual) {
+      throw new Error(`${CALLER}: the weight data ends before weight '${spec.name}' ` +
+          `(${actual} bytes, the manifest needs at least ${offset}).`);
+    }
+  }
+  if (offset !== actual) {
+    throw new Error(`${CALLER}: the weight data holds ${actual} bytes, but the manifest lists ${offset}; ` +
+        'the weights do not belong to this model.');
+  }
+}
+
 function isArtifacts(value: unknown): value is tf.io.ModelArtifacts {
   return value != null && typeof value === 'object' && 'modelTopology' in value &&
       typeof (value as tf.io.IOHandler).load !== 'function';
@@ -127,8 +176,9 @@ async function loadArtifacts(
  * @param options Passed to `tf.loadLayersModel` (e.g. `strict`) and, for a URL, to
  *     `tf.io.getLoadHandlers`.
  * @returns The model, with float32 weights.
- * @throws TypeError when `source` is none of the above; Error when the URL matches no
- *     handler or several, or a per-channel entry is malformed or its data is missing.
+ * @throws TypeError when `source` is none of the above or its topology is not a layers model's JSON;
+ *     Error when the URL matches no handler or several, a per-channel entry is malformed, or the
+ *     weight data is missing or shorter or longer than the manifest lists.
  *
  * @example
  * ```ts
@@ -147,6 +197,11 @@ async function loadArtifacts(
  */
 export async function loadQuantizedLayersModel(
     source: string | tf.io.IOHandler | tf.io.ModelArtifacts, options?: tf.io.LoadOptions): Promise<tfl.LayersModel> {
-  const artifacts = dequantizePerChannel(await loadArtifacts(source, options));
+  const loaded = await loadArtifacts(source, options);
+  if (loaded == null || typeof loaded !== 'object') {
+    throw new TypeError(`${CALLER}: the handler's load() must give model artifacts, but gave ${describeValue(loaded)}.`);
+  }
+  checkArtifacts(loaded);
+  const artifacts = dequantizePerChannel(loaded);
   return tfl.loadLayersModel(tf.io.fromMemory(artifacts), options);
 }

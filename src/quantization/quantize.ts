@@ -181,6 +181,25 @@ function manifestQuantization(
   return perChannel as unknown as ManifestQuantization;
 }
 
+/** The largest finite float32 value. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Rejects affine codes whose lowest or highest code decodes beyond float32: the range, widened so
+ * that 0 is exact, can pass ±FLOAT32_MAX for weights next to it, and would load as an infinity.
+ */
+function checkDecodedRange(name: string, dtype: string, params: AffineParams, highestCode: number): void {
+  params.scale.forEach((scale, c) => {
+    const lowest = -params.zeroPoint[c] * scale;
+    const highest = (highestCode - params.zeroPoint[c]) * scale;
+    if (!Number.isFinite(Math.fround(lowest)) || !Number.isFinite(Math.fround(highest))) {
+      throw new RangeError(`${CALLER}: weight '${name}' cannot be stored as '${dtype}' codes: its range, widened ` +
+          `to hold 0 exactly, decodes to [${lowest}, ${highest}], beyond float32's ±${FLOAT32_MAX}; use dtype ` +
+          "'int8' or exclude the weight.");
+    }
+  });
+}
+
 /** Writes one weight's bytes into `out` and returns its manifest entry. */
 function encodeWeight(
     variable: tfl.LayerVariable, plan: WeightPlan, values: tf.TypedArray, out: Uint8Array): tf.io.WeightsManifestEntry {
@@ -210,9 +229,11 @@ function encodeWeight(
       params = encodeSymmetricInt8(floats, layout, out);
     } else if (plan.kind === 'uint8') {
       params = encodeAffine(floats, layout, 8, out);
+      checkDecodedRange(name, plan.kind, params, 255);
     } else {
       const target = uint16Target(out, floats.length);
       params = encodeAffine(floats, layout, 16, target.codes);
+      checkDecodedRange(name, plan.kind, params, 65535);
       target.flush();
     }
     return {...spec, quantization: manifestQuantization(plan, params)};
@@ -250,7 +271,8 @@ function encodeWeight(
  *     `tf.io.fromMemory`, `model.save`-style handlers or {@link getGzippedModelSize}.
  * @throws TypeError when `model` is not a LayersModel or an option has the wrong type
  *     or is unknown; RangeError when an option is out of range, or a weight to be
- *     quantized holds NaN, an infinity, or (for `'float16'`) a value beyond 65504.
+ *     quantized holds NaN, an infinity, (for `'float16'`) a value beyond 65504, or (for
+ *     `'uint8'` and `'uint16'`) values so close to ±3.4e38 that its codes would decode beyond float32.
  *
  * @example
  * ```ts

@@ -16,7 +16,7 @@ import {collectPruneLowMagnitudeLayers} from './pruning_callbacks';
 import {ResolvedMaskParams, StructuredSparsityParams, resolveMaskParams} from './pruning_params';
 import {PruningPolicy, PruningPolicyLike, checkPruningPolicy} from './pruning_policy';
 import {ConstantSparsity, PruningSchedule, serializeSchedule} from './pruning_schedule';
-import {PruneLowMagnitude, deserializeLayer, maskConfig} from './pruning_wrapper';
+import {PruneLowMagnitude, deserializeLayer, maskConfig, maskedWeight} from './pruning_wrapper';
 import {isPrunable, missingConfigFields, prunableWeightsOf, unsupportedLayerMessage} from './prune_registry';
 
 type Layer = tfl.layers.Layer;
@@ -391,7 +391,7 @@ export function stripPruning<T extends tfl.LayersModel>(model: T): T {
     const masks = new Map(source.getPrunedWeights().map(({weight, mask}) => [weight, mask]));
     target.setWeights(source.layer.weights.map((w) => {
       const mask = masks.get(w);
-      return mask === undefined ? w.read() : tf.mul(w.read(), mask.read());
+      return mask === undefined ? w.read() : maskedWeight(w.read(), mask.read());
     }));
   }));
   return stripped as T;

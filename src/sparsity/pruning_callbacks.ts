@@ -43,8 +43,11 @@ export function collectPruneLowMagnitudeLayers(modelOrLayer: Layer | Layer[]): P
 /**
  * The callback that pruning needs during training: before each training
  * batch it advances every wrapper's step and recomputes the masks on the
- * steps the schedule names; at the end of each epoch and of training it
- * writes `weight * mask` into the weights so that saved weights are sparse.
+ * steps the schedule names; after each batch (and at the end of each epoch
+ * and of training) it writes `weight * mask` into the weights, so that the
+ * weights are exactly sparse between batches (for the callbacks listed after
+ * it, and between `fit` calls), and training resumed from a saved model
+ * continues exactly as training that never stopped.
  *
  * The k-th training batch ever (counted across epochs and across `fit`
  * calls, and across a save and reload) runs at step k.
@@ -55,8 +58,9 @@ export function collectPruneLowMagnitudeLayers(modelOrLayer: Layer | Layer[]): P
  * (ties kept) and gives each weight its part of that one mask.
  *
  * In a custom training loop, call the hooks yourself: `setModel(model)`,
- * then `await onTrainBegin()` once, `await onBatchBegin(i)` before each
- * step, `await onEpochEnd(epoch)` after each epoch and `await onTrainEnd()`.
+ * then `await onTrainBegin()` once, `await onBatchBegin(i)` before and
+ * `await onBatchEnd(i)` after each step, `await onEpochEnd(epoch)` after
+ * each epoch and `await onTrainEnd()`.
  *
  * @example
  * ```ts
@@ -77,8 +81,10 @@ export class UpdatePruningStep extends tfl.Callback {
    * Finds the model's wrappers and starts their training session: a fresh
    * wrapper's step goes from -1 to 0; a restored one keeps its step.
    *
-   * @throws PruningError when the model holds no PruneLowMagnitude layer (or no model was set), or
-   *   when its globally pruned wrappers do not share one schedule and one step.
+   * @throws PruningError when the model holds no PruneLowMagnitude layer (or no model was set), when
+   *   its wrappers are already trained by another UpdatePruningStep, when a saved step or mask is corrupt,
+   *   or when its globally pruned wrappers do not share one schedule and one step. Then no wrapper is
+   *   left started.
    */
   override async onTrainBegin(): Promise<void> {
     if (this.model == null) {
@@ -94,13 +100,30 @@ export class UpdatePruningStep extends tfl.Callback {
     }
     this.globalWrappers = this.wrappers.filter((wrapper) => wrapper.globalPruning);
     checkGlobalGroup(this.globalWrappers);
-    for (const wrapper of this.wrappers) await wrapper.startTraining();
-    const steps = new Set(this.globalWrappers.map((wrapper) => wrapper.pruningStep));
-    if (steps.size > 1) {
-      throw new PruningError(
-          `UpdatePruningStep: the globally pruned layers of model "${this.model.name}" are at different pruning ` +
-          `steps (${[...steps].join(', ')}); global pruning needs them in step (wrap them in one pruneLowMagnitude ` +
-          'call and train them together).');
+    // tfjs gives every fit call a new History, set before onTrainBegin: the session ends with this
+    // fit even when the fit fails before onTrainEnd, so a later fit without the callback still fails.
+    const model = this.model;
+    const history = model.history;
+    const session = {isCurrent: () => model.history === history};
+    const started: PruneLowMagnitude[] = [];
+    try {
+      for (const wrapper of this.wrappers) {
+        await wrapper.startTraining(session);
+        started.push(wrapper);
+      }
+      const steps = new Set(this.globalWrappers.map((wrapper) => wrapper.pruningStep));
+      if (steps.size > 1) {
+        throw new PruningError(
+            `UpdatePruningStep: the globally pruned layers of model "${this.model.name}" are at different pruning ` +
+            `steps (${[...steps].join(', ')}); global pruning needs them in step (wrap them in one pruneLowMagnitude ` +
+            'call and train them together).');
+      }
+    } catch (e) {
+      // Nothing stays half started.
+      for (const wrapper of started) wrapper.endTraining();
+      this.wrappers = [];
+      this.globalWrappers = [];
+      throw e;
     }
   }
 
@@ -115,6 +138,18 @@ export class UpdatePruningStep extends tfl.Callback {
     if (this.globalWrappers.length === 0) return;
     const {shouldPrune, sparsity} = this.globalWrappers[0].currentDecision();
     if (shouldPrune) await updateGlobalMasks(this.globalWrappers, sparsity);
+  }
+
+  /**
+   * Writes `weight * mask` into the pruned weights: between batches the
+   * weights are exactly sparse (an optimizer's momentum would otherwise move
+   * pruned weights, and a mask update would see them).
+   *
+   * @param _batch Index of the batch in the epoch (unused).
+   */
+  override async onBatchEnd(_batch?: number): Promise<void> {
+    this.assertStarted('onBatchEnd');
+    for (const wrapper of this.wrappers) wrapper.applyMasks();
   }
 
   /**

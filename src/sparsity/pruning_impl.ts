@@ -4,8 +4,10 @@
  * Mirrors the arithmetic of tfmot's `pruning_impl.py`.
  *
  * Porting note: tfmot sorts all |w| with `top_k` (O(n log n)); this port finds
- * the same threshold with a two-pass radix selection on the float32 bit
- * patterns (O(n), exact, no randomness), on a copy of the weights in JS.
+ * the same threshold with a radix selection on the float32 bit patterns (two
+ * passes over the weights, the second also writing the mask when one is asked
+ * for; O(n), exact, no randomness), on a copy of the weights in JS. The wrapper
+ * then computes the plain magnitude mask on the device from that threshold.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -34,7 +36,22 @@ export function keepCount(size: number, sparsity: number): number {
 }
 
 const ABS_MASK = 0x7fffffff;
-const INFINITY_BITS = 0x7f800000;
+/**
+ * The first pass counts the top 13 bits of |w|'s pattern: its 8 exponent bits and 5 mantissa bits
+ * (finer buckets than that no longer pay for their larger histogram).
+ */
+const TOP_SHIFT = 18;
+const TOP_BUCKETS = 1 << (31 - TOP_SHIFT);
+const LOW_BITS = (1 << TOP_SHIFT) - 1;
+/** Buckets from here on hold infinities and NaNs (|w|'s pattern >= 0x7f800000). */
+const FIRST_NON_FINITE_BUCKET = 0x7f800000 >>> TOP_SHIFT;
+/**
+ * The first pass's four histograms (128 KiB), allocated once: a new one per mask update made the
+ * garbage collector run noticeably more often. Only radixSelect uses it, synchronously.
+ */
+const topBitCounts = new Uint32Array(4 * TOP_BUCKETS);
+/** The bit pattern of 1.0f: masks are written through an Int32Array view, with no int-to-float conversion. */
+const ONE_BITS = 0x3f800000;
 
 /** The result of a threshold search: the float32 threshold and its bit pattern. */
 export interface Threshold {
@@ -48,8 +65,8 @@ export interface Threshold {
  * Returns the k-th largest magnitude of `values` (1-based k), exactly.
  *
  * The magnitudes of float32 values order like their bit patterns with the sign
- * bit cleared, so a 16-bit + 16-bit radix selection finds the k-th largest in
- * two passes over the data, ties included.
+ * bit cleared, so a radix selection on those patterns finds the k-th largest,
+ * ties included (see {@link kthLargestMagnitudeAcross}).
  *
  * @throws PruningError when a value is NaN or infinite (no mask would be meaningful).
  */
@@ -59,7 +76,7 @@ export function kthLargestMagnitude(values: Float32Array, k: number, weightName 
 
 /**
  * The k-th largest magnitude over several arrays taken together (global
- * pruning): the same radix selection, with one histogram for all of them.
+ * pruning), with one histogram for all of them.
  *
  * @param arrays The values; none is modified.
  * @param k 1-based rank, in [1, total length].
@@ -67,44 +84,133 @@ export function kthLargestMagnitude(values: Float32Array, k: number, weightName 
  * @throws PruningError when a value is NaN or infinite.
  */
 export function kthLargestMagnitudeAcross(arrays: readonly Float32Array[], k: number, names: readonly string[]): Threshold {
+  return radixSelect(arrays, k, names, null);
+}
+
+/**
+ * The radix selection behind every magnitude mask. The first pass counts the
+ * top 13 bits of each |w| pattern and finds the bucket that holds the k-th
+ * largest; the second pass lists that bucket's members (about 1% of the
+ * weights of a Gaussian kernel) and, when `masks` are given, writes 1 for every
+ * weight in a higher bucket and 0 elsewhere. The remaining 18 bits are then
+ * resolved among the listed members only, whose masks are patched last.
+ * Every result is exact: masks keep exactly the weights with |w| >= the k-th largest.
+ */
+function radixSelect(
+    arrays: readonly Float32Array[], k: number, names: readonly string[], masks: Float32Array[] | null): Threshold {
   const n = arrays.reduce((total, values) => total + values.length, 0);
   if (!(k >= 1 && k <= n)) {
     throw new RangeError(`kthLargestMagnitude: 'k' must be in [1, ${n}], but got ${k}.`);
   }
   const views = arrays.map((values) => new Uint32Array(values.buffer, values.byteOffset, values.length));
-  const high = new Uint32Array(65536);
-  views.forEach((bits, a) => {
-    for (let i = 0; i < bits.length; i++) {
-      const b = bits[i] & ABS_MASK;
-      if (b >= INFINITY_BITS) {
-        throw new PruningError(
-            `Cannot prune ${names[a] ?? 'weight'}: it holds ${Number.isNaN(arrays[a][i]) ? 'NaN' : 'an infinite value'} ` +
-            `(at flat index ${i}). Pruning needs finite weights; check the training for divergence.`);
-      }
-      high[b >>> 16]++;
-    }
-  });
+  const counts = topBitCounts.fill(0);
+  for (const bits of views) countTopBits(bits, counts);
+  const inBucket = (bucket: number) =>
+    counts[bucket] + counts[TOP_BUCKETS + bucket] + counts[2 * TOP_BUCKETS + bucket] + counts[3 * TOP_BUCKETS + bucket];
+  for (let bucket = FIRST_NON_FINITE_BUCKET; bucket < TOP_BUCKETS; bucket++) {
+    if (inBucket(bucket) > 0) arrays.forEach((values, a) => assertFinite(values, names[a] ?? 'weight'));
+  }
   let remaining = k;
-  let hi = 65535;
+  let top = TOP_BUCKETS - 1;
+  for (; top > 0; top--) {
+    if (inBucket(top) >= remaining) break;
+    remaining -= inBucket(top);
+  }
+  const members = new Uint32Array(inBucket(top));
+  const ends: number[] = [];
+  let listed = 0;
+  views.forEach((bits, a) => {
+    listed = masks === null ? listBucket(bits, top, members, listed) :
+      maskAboveAndListBucket(bits, top, new Int32Array(masks[a].buffer, masks[a].byteOffset, masks[a].length), members, listed);
+    ends.push(listed);
+  });
+  // The bits below the top bucket of the (remaining)-th largest member: the upper ones, then the last 10.
+  const memberBits = gatherMembers(views, members, ends);
+  const high = new Uint32Array(1 << (TOP_SHIFT - 10));
+  for (let m = 0; m < memberBits.length; m++) high[memberBits[m] >>> 10]++;
+  let hi = high.length - 1;
   for (; hi > 0; hi--) {
     if (high[hi] >= remaining) break;
     remaining -= high[hi];
   }
-  const low = new Uint32Array(65536);
-  for (const bits of views) {
-    for (let i = 0; i < bits.length; i++) {
-      const b = bits[i] & ABS_MASK;
-      if (b >>> 16 === hi) low[b & 0xffff]++;
-    }
+  const low = new Uint32Array(1024);
+  for (let m = 0; m < memberBits.length; m++) {
+    if (memberBits[m] >>> 10 === hi) low[memberBits[m] & 0x3ff]++;
   }
-  let lo = 65535;
+  let lo = 1023;
   for (; lo > 0; lo--) {
     if (low[lo] >= remaining) break;
     remaining -= low[lo];
   }
-  const thresholdBits = ((hi << 16) | lo) >>> 0;
+  const lowBits = (hi << 10) | lo;
+  if (masks !== null) {
+    let member = 0;
+    masks.forEach((mask, a) => {
+      for (; member < ends[a]; member++) mask[members[member]] = memberBits[member] >= lowBits ? 1 : 0;
+    });
+  }
+  const thresholdBits = ((top << TOP_SHIFT) | lowBits) >>> 0;
   const view = new Uint32Array([thresholdBits]);
   return {value: new Float32Array(view.buffer)[0], bits: thresholdBits};
+}
+
+/**
+ * Adds the top-bit counts of `bits` (signs cleared) to `counts`, which
+ * holds four interleaved histograms of TOP_BUCKETS (summed by the caller):
+ * runs of equal values then do not wait on each other's increments.
+ */
+function countTopBits(bits: Uint32Array, counts: Uint32Array): void {
+  const n = bits.length;
+  const n4 = n - (n & 3);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    counts[(bits[i] & ABS_MASK) >>> TOP_SHIFT]++;
+    counts[TOP_BUCKETS + ((bits[i + 1] & ABS_MASK) >>> TOP_SHIFT)]++;
+    counts[2 * TOP_BUCKETS + ((bits[i + 2] & ABS_MASK) >>> TOP_SHIFT)]++;
+    counts[3 * TOP_BUCKETS + ((bits[i + 3] & ABS_MASK) >>> TOP_SHIFT)]++;
+  }
+  for (; i < n; i++) counts[(bits[i] & ABS_MASK) >>> TOP_SHIFT]++;
+}
+
+/**
+ * Appends to `members` (from `listed` on) the indices of `bits` whose |w| is in
+ * top bucket `bucket`; returns the new count. `(b - start) >>> TOP_SHIFT` is 0
+ * exactly for the bucket's members (one comparison, rarely true, so the branch
+ * predicts well; `b >= start && b < end` mispredicts on random weights).
+ */
+function listBucket(bits: Uint32Array, bucket: number, members: Uint32Array, listed: number): number {
+  const start = bucket << TOP_SHIFT;
+  for (let i = 0; i < bits.length; i++) {
+    if ((((bits[i] & ABS_MASK) - start) >>> TOP_SHIFT) === 0) members[listed++] = i;
+  }
+  return listed;
+}
+
+/**
+ * {@link listBucket}, and writes the mask: 1.0 (as bits) above the bucket, 0
+ * in and below it, without a branch. One loop instead of two reads the weights
+ * once.
+ */
+function maskAboveAndListBucket(
+    bits: Uint32Array, bucket: number, mask: Int32Array, members: Uint32Array, listed: number): number {
+  const start = bucket << TOP_SHIFT;
+  const last = start + LOW_BITS;
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i] & ABS_MASK;
+    mask[i] = ONE_BITS & ((last - b) >> 31);
+    if (((b - start) >>> TOP_SHIFT) === 0) members[listed++] = i;
+  }
+  return listed;
+}
+
+/** The bits below the top bucket of every listed member, in list order. */
+function gatherMembers(views: readonly Uint32Array[], members: Uint32Array, ends: readonly number[]): Uint32Array {
+  const lowBits = new Uint32Array(ends[ends.length - 1]);
+  let member = 0;
+  views.forEach((bits, a) => {
+    for (; member < ends[a]; member++) lowBits[member] = bits[members[member]] & LOW_BITS;
+  });
+  return lowBits;
 }
 
 /** A mask and the threshold it was cut at. */
@@ -125,19 +231,46 @@ export interface MaskResult {
  * @param weightName Used in error messages.
  * @throws PruningError when a value is NaN or infinite.
  */
-export function magnitudeMask(values: Float32Array, sparsity: number, weightName?: string): MaskResult {
+export function magnitudeMask(values: Float32Array, sparsity: number, weightName = 'weight'): MaskResult {
   const n = values.length;
   if (n === 0) return {mask: new Float32Array(0), threshold: 0};
-  const threshold = kthLargestMagnitude(values, keepCount(n, sparsity), weightName);
-  return {mask: maskAtThreshold(values, threshold.bits), threshold: threshold.value};
+  const mask = new Float32Array(n);
+  const threshold = radixSelect([values], keepCount(n, sparsity), [weightName], [mask]);
+  return {mask, threshold: threshold.value};
 }
 
-/** The 0/1 mask `|w| >= threshold` of `values`, from the threshold's bit pattern. */
-function maskAtThreshold(values: Float32Array, thresholdBits: number): Float32Array {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const mask = new Float32Array(values.length);
-  for (let i = 0; i < bits.length; i++) mask[i] = (bits[i] & ABS_MASK) >= thresholdBits ? 1 : 0;
-  return mask;
+/** A mask cut on the device, and the weight with it applied. */
+export interface DeviceCut {
+  /** 1 where `|w| >= threshold`, else 0. */
+  mask: tf.Tensor;
+  /** `weight * mask`, with +0 (never -0) where the mask is 0. */
+  masked: tf.Tensor;
+}
+
+/**
+ * The mask `|w| >= threshold` of a weight tensor and the weight with it
+ * applied, computed on the weight's backend (no mask is built in JavaScript or
+ * uploaded). The mask is `step(|w| - below)`, where `below` is the largest
+ * float32 under the threshold: for float32 values `|w| >= threshold` exactly
+ * when `|w| > below`, and `|w| - below > 0` exactly when `|w| > below`, since
+ * the difference of two different float32 values never rounds to 0 (wasm,
+ * JavaScript and TensorFlow keep subnormals). So it is the mask
+ * {@link magnitudeMask} cuts from the same values. The applied weight is
+ * `weight * mask + 0`: adding +0 turns the -0 of a pruned negative weight into
+ * +0 and changes nothing else, because a positive threshold keeps no zero
+ * weight.
+ *
+ * @param weight The weight (not disposed); finite, as the threshold search checked.
+ * @param threshold The threshold, as {@link kthLargestMagnitude} returns it.
+ */
+export function cutAtThreshold(weight: tf.Tensor, threshold: Threshold): DeviceCut {
+  return tf.tidy(() => {
+    // A threshold of 0 keeps every weight (more are kept than are non-zero).
+    if (threshold.bits === 0) return {mask: tf.onesLike(weight), masked: tf.clone(weight)};
+    const below = new Float32Array(new Uint32Array([threshold.bits - 1]).buffer)[0];
+    const mask = tf.step(tf.sub(tf.abs(weight), below));
+    return {mask, masked: tf.add(tf.mul(weight, mask), 0)};
+  });
 }
 
 /** Throws a PruningError naming the first NaN or infinite value of `values`. */
@@ -294,8 +427,9 @@ export function globalMagnitudeMasks(
     arrays: readonly Float32Array[], sparsity: number, names: readonly string[] = []): GlobalMaskResult {
   const total = arrays.reduce((sum, values) => sum + values.length, 0);
   if (total === 0) return {masks: arrays.map(() => new Float32Array(0)), threshold: 0};
-  const threshold = kthLargestMagnitudeAcross(arrays, keepCount(total, sparsity), names);
-  return {masks: arrays.map((values) => maskAtThreshold(values, threshold.bits)), threshold: threshold.value};
+  const masks = arrays.map((values) => new Float32Array(values.length));
+  const threshold = radixSelect(arrays, keepCount(total, sparsity), names, masks);
+  return {masks, threshold: threshold.value};
 }
 
 /**

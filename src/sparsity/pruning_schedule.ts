@@ -4,7 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import {argumentMessage, checkFiniteNumber, checkInteger, checkOptionsObject} from '../util/validation';
+import {argumentMessage, checkFiniteNumber, checkInteger, checkKnownKeys, checkOptionsObject} from '../util/validation';
+
+/** The largest float32 value below 1 (1 - 2^-24): the largest sparsity a schedule can return. */
+const LARGEST_SPARSITY = 1 - 2 ** -24;
 
 /** What a schedule decides for one training step. */
 export interface PruningDecision {
@@ -117,7 +120,8 @@ export abstract class PruningSchedule extends tf.serialization.Serializable {
   }
 
   /**
-   * Checks that a sparsity is a number in [0, 1).
+   * Checks that a sparsity is a number in [0, 1), also once rounded to
+   * float32 (the precision schedules compute in): 0.99999999 rounds to 1.
    *
    * @throws TypeError when it is not a finite number; RangeError when it is outside [0, 1).
    */
@@ -125,6 +129,11 @@ export abstract class PruningSchedule extends tf.serialization.Serializable {
     checkFiniteNumber(caller, name, sparsity);
     if (!(sparsity >= 0 && sparsity < 1)) {
       throw new RangeError(argumentMessage(caller, name, 'must be in the range [0, 1)', sparsity));
+    }
+    if (Math.fround(sparsity) >= 1) {
+      throw new RangeError(argumentMessage(
+          caller, name, `must be in the range [0, 1) in float32 too (at most ${LARGEST_SPARSITY}; ` +
+          'larger values round to 1)', sparsity));
     }
   }
 
@@ -181,13 +190,14 @@ export class ConstantSparsity extends PruningSchedule {
 
   /**
    * @param args See {@link ConstantSparsityArgs}.
-   * @throws TypeError when an argument is not a number of the right kind;
+   * @throws TypeError when an argument is not a number of the right kind, or is unknown;
    *   RangeError when a step, the frequency or the sparsity is out of range
    *   (checked in tfmot's order: steps, then frequency, then sparsity).
    */
   constructor(args: ConstantSparsityArgs) {
     super();
     checkOptionsObject('ConstantSparsity', 'args', args, false);
+    checkKnownKeys('ConstantSparsity', 'argument', args, ['targetSparsity', 'beginStep', 'endStep', 'frequency']);
     const {targetSparsity, beginStep = 0, endStep = -1, frequency = 100} = args;
     PruningSchedule.validateStep('ConstantSparsity', beginStep, endStep, frequency, true);
     PruningSchedule.validateSparsity('ConstantSparsity', 'targetSparsity', targetSparsity);
@@ -284,13 +294,15 @@ export class PolynomialDecay extends PruningSchedule {
 
   /**
    * @param args See {@link PolynomialDecayArgs}.
-   * @throws TypeError when an argument is not a number of the right kind;
+   * @throws TypeError when an argument is not a number of the right kind, or is unknown;
    *   RangeError when a value is out of range (checked in tfmot's order:
    *   steps, frequency, initialSparsity, finalSparsity; then power).
    */
   constructor(args: PolynomialDecayArgs) {
     super();
     checkOptionsObject('PolynomialDecay', 'args', args, false);
+    checkKnownKeys('PolynomialDecay', 'argument', args,
+        ['initialSparsity', 'finalSparsity', 'beginStep', 'endStep', 'power', 'frequency']);
     const {initialSparsity, finalSparsity, beginStep, endStep, power = 3, frequency = 100} = args;
     PruningSchedule.validateStep('PolynomialDecay', beginStep, endStep, frequency, false);
     PruningSchedule.validateSparsity('PolynomialDecay', 'initialSparsity', initialSparsity);
@@ -326,7 +338,9 @@ export class PolynomialDecay extends PruningSchedule {
     }
     const amplitude = f(this.initialSparsity - this.finalSparsity);
     const decay = f(Math.pow(f(1 - p), f(this.power)));
-    const sparsity = f(f(amplitude * decay) + f(this.finalSparsity));
+    // Porting note: next to 1 the float32 sum can round up to 1 (tfmot then returns 1, outside its own
+    // range); it is kept at the largest float32 below 1.
+    const sparsity = Math.min(f(f(amplitude * decay) + f(this.finalSparsity)), LARGEST_SPARSITY);
     return {
       shouldPrune: PruningSchedule.shouldPruneInStep(step, this.beginStep, this.endStep, this.frequency),
       sparsity,

@@ -18,9 +18,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 
-import {argumentMessage, deepCopy} from '../util/validation';
+import {argumentMessage, checkKnownKeys, deepCopy, describeValue} from '../util/validation';
 import {PruningError} from './errors';
-import {MaskResult, blockMagnitudeMask, mByNMask, magnitudeMask} from './pruning_impl';
+import {
+  MaskResult,
+  blockMagnitudeMask,
+  cutAtThreshold,
+  keepCount,
+  kthLargestMagnitude,
+  mByNMask,
+  magnitudeMask,
+} from './pruning_impl';
 import {BlockPoolingType, StructuredSparsityParams, describeParam, resolveMaskParams, usesBlocks} from './pruning_params';
 import {
   ConstantSparsity,
@@ -62,6 +70,41 @@ export interface PrunedWeight {
   mask: LayerVariable;
   /** Scalar: the smallest kept magnitude at the last mask update (saved with the model). */
   threshold: LayerVariable;
+}
+
+/**
+ * A training session of {@link UpdatePruningStep}: training calls are allowed while `isCurrent()`
+ * is true. It turns false when the `fit` it belongs to is over, also when that fit failed before
+ * the callback's `onTrainEnd` could end the session.
+ */
+type TrainingSession = {isCurrent(): boolean};
+
+/** The session of a direct {@link PruneLowMagnitude.startTraining} call: current until `endTraining`. */
+const UNTIL_ENDED: TrainingSession = {isCurrent: () => true};
+
+/** The largest step the int32 `pruning_step` weight can hold. */
+const MAX_STEP = 2 ** 31 - 1;
+
+/**
+ * The keys of a wrapper's config: its own, those of tfjs's base layer arguments, and the
+ * `customObjects` tfjs's deserializer adds.
+ */
+const CONFIG_KEYS = [
+  'layer', 'pruningSchedule', 'blockSize', 'blockPoolingType', 'sparsityMByN', 'globalPruning',
+  'name', 'trainable', 'dtype', 'batchInputShape', 'inputShape', 'batchSize', 'inputDType', 'weights',
+  'customObjects',
+];
+
+/**
+ * `weight * mask`, as written back into a pruned weight: exactly +0 wherever the mask is 0 (a plain
+ * product gives -0 for negative weights, which compresses worse) and the weight itself, bit for bit,
+ * wherever it is 1. Arithmetic only, because it runs after every training batch: the product plus a
+ * signed zero, `(0.5 - mask) * 0`, which is -0 where the mask is 1 (x + -0 is x, -0 included) and +0
+ * where it is 0 (±0 + +0 is +0). A `where` on `mask > 0` costs ten times more on wasm and twice as
+ * much on cpu. An infinite weight under a 0 gives NaN, as in the forward pass.
+ */
+export function maskedWeight(weight: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.add(tf.mul(weight, mask), tf.mul(tf.sub(0.5, mask), 0)));
 }
 
 /** Writes `value` into `variable` and disposes `value`. */
@@ -126,7 +169,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   private prunedWeights: PrunedWeight[] = [];
   private stepVariable: LayerVariable | null = null;
   private step = -1;
-  private trainingEnabled = false;
+  private session: TrainingSession | null = null;
   private weightSource: Layer | null = null;
 
   /**
@@ -272,7 +315,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * @throws PruningError when called in training mode without {@link UpdatePruningStep}.
    */
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-    if (kwargs?.['training'] === true && !this.trainingEnabled) {
+    if (kwargs?.['training'] === true && !(this.session?.isCurrent() ?? false)) {
       throw new PruningError(MISSING_CALLBACK_MESSAGE);
     }
     return tf.tidy(() => {
@@ -334,18 +377,46 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   /**
    * Starts a training session: reads the saved step (after a reload) and sets
    * it to 0 for a fresh wrapper. Called by {@link UpdatePruningStep.onTrainBegin}.
+   *
+   * @param session Until when training calls are allowed: while `session.isCurrent()` is true
+   *   (default: until {@link endTraining}). UpdatePruningStep ends it with the `fit` it belongs to.
+   * @throws PruningError when a session is already current (two UpdatePruningStep callbacks in one
+   *   fit would advance the step twice per batch), or the saved step or a saved mask is corrupt (a step
+   *   below -1, a mask value other than 0 and 1).
    */
-  async startTraining(): Promise<void> {
+  async startTraining(session: {isCurrent(): boolean} = UNTIL_ENDED): Promise<void> {
     this.assertBuilt('startTraining');
+    if (this.session !== null && this.session.isCurrent()) {
+      throw new PruningError(
+          `PruneLowMagnitude: layer "${this.name}" is already being trained by an UpdatePruningStep: one fit has ` +
+          'two of them (each would advance the pruning step at every batch), or a custom training loop did not ' +
+          'call onTrainEnd(). Give fit one UpdatePruningStep; end custom training loops with onTrainEnd().');
+    }
     const saved = (await this.stepVariable!.read().data())[0];
+    if (saved < -1) {
+      throw new PruningError(
+          `PruneLowMagnitude: layer "${this.name}" holds the pruning step ${saved}, but a step is -1 (never ` +
+          'trained) or >= 0; the saved model is corrupt.');
+    }
+    for (const {weight, mask} of this.prunedWeights) {
+      const values = await mask.read().data();
+      let bad = -1;
+      // A plain loop: findIndex's callback per element took 2 ms for a 409,600-element mask.
+      for (let i = 0; i < values.length && bad < 0; i++) if (values[i] !== 0 && values[i] !== 1) bad = i;
+      if (bad >= 0) {
+        throw new PruningError(
+            `PruneLowMagnitude: the mask of weight "${weight.originalName}" holds ${values[bad]} at flat index ` +
+            `${bad}, but a mask holds only 0 and 1; the saved model is corrupt.`);
+      }
+    }
     this.step = saved === -1 ? 0 : saved;
     this.writeStep();
-    this.trainingEnabled = true;
+    this.session = session;
   }
 
   /** Ends a training session: masks are applied to the weights and training without the callback fails again. */
   endTraining(): void {
-    this.trainingEnabled = false;
+    this.session = null;
     this.applyMasks();
   }
 
@@ -360,9 +431,16 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * pruned wrapper of the model.
    *
    * @returns Whether the masks were recomputed.
+   * @throws PruningError when a weight holds NaN or an infinite value at a mask update, or when the step
+   *   would leave the range of the int32 `pruning_step` weight (2^31 - 1).
    */
   async advanceStep(): Promise<boolean> {
     this.assertBuilt('advanceStep');
+    if (this.step >= MAX_STEP) {
+      throw new PruningError(
+          `PruneLowMagnitude: layer "${this.name}" is at pruning step ${this.step}, the largest its int32 ` +
+          'pruning_step weight can hold; it cannot be trained further.');
+    }
     this.step += 1;
     this.writeStep();
     if (this.sparsityMByN !== null) {
@@ -382,9 +460,19 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * {@link advanceStep}; -1 before training).
    *
    * @returns Whether masks are due at this step, and the sparsity to aim for.
+   * @throws PruningError when the schedule (a custom one) answers something other than
+   *   `{shouldPrune: boolean, sparsity: a number in [0, 1)}`, which would cut a wrong mask.
    */
   currentDecision(): PruningDecision {
-    return this.pruningSchedule.call(this.step);
+    const decision = this.pruningSchedule.call(this.step);
+    const {shouldPrune, sparsity} = (decision ?? {}) as Partial<PruningDecision>;
+    if (typeof shouldPrune !== 'boolean' || typeof sparsity !== 'number' || !(sparsity >= 0 && Math.fround(sparsity) < 1)) {
+      throw new PruningError(
+          `PruneLowMagnitude: the schedule ${this.pruningSchedule.getClassName()} of layer "${this.name}" returned ` +
+          `{shouldPrune: ${describeValue(shouldPrune)}, sparsity: ${describeValue(sparsity)}} at step ${this.step}, ` +
+          'but a schedule returns {shouldPrune: a boolean, sparsity: a number in [0, 1) (in float32)}.');
+    }
+    return decision;
   }
 
   /**
@@ -400,15 +488,22 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * @throws PruningError when a weight holds NaN or an infinite value.
    */
   async updateMasks(sparsity: number): Promise<void> {
-    const masks: Float32Array[] = [];
+    const masks: tf.Tensor[] = [];
     const thresholds: number[] = [];
-    for (const {weight} of this.prunedWeights) {
-      const values = await weight.read().data() as Float32Array;
-      const result = this.cutMask(values, weight, sparsity);
-      masks.push(result.mask);
-      thresholds.push(result.threshold);
+    const masked: Array<tf.Tensor | undefined> = [];
+    try {
+      for (const {weight} of this.prunedWeights) {
+        const values = await weight.read().data() as Float32Array;
+        const result = this.cutMask(values, weight, sparsity);
+        masks.push(result.mask);
+        thresholds.push(result.threshold);
+        masked.push(result.masked);
+      }
+    } catch (error) {
+      tf.dispose([...masks, ...masked.filter((t): t is tf.Tensor => t !== undefined)]);
+      throw error;
     }
-    this.setMasks(masks, thresholds);
+    this.writeMasks(masks, thresholds, masked);
   }
 
   /**
@@ -426,32 +521,56 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
           `PruneLowMagnitude.setMasks: layer "${this.name}" has ${this.prunedWeights.length} pruned weight(s), but ` +
           `got ${masks.length} mask(s) and ${thresholds.length} threshold(s).`);
     }
-    this.prunedWeights.forEach(({weight, mask, threshold}, i) => {
+    this.prunedWeights.forEach(({weight}, i) => {
       const size = weight.shape.reduce<number>((a, b) => a * (b ?? 0), 1);
       if (masks[i].length !== size) {
         throw new RangeError(
             `PruneLowMagnitude.setMasks: mask ${i} of layer "${this.name}" must have ${size} values, but got ` +
             `${masks[i].length}.`);
       }
-      assign(mask, tf.tensor(masks[i], weight.shape as number[], 'float32'));
-      assign(threshold, tf.scalar(thresholds[i], 'float32'));
     });
-    this.applyMasks();
+    this.writeMasks(this.prunedWeights.map(({weight}, i) => tf.tensor(masks[i], weight.shape as number[], 'float32')),
+        thresholds);
   }
 
-  /** The mask of one weight under this wrapper's options. */
-  private cutMask(values: Float32Array, weight: LayerVariable, sparsity: number): MaskResult {
+  /**
+   * Stores the masks and the thresholds, then writes `weight * mask` into the
+   * weights: `masked[i]` when given (already computed with the mask), else
+   * {@link maskedWeight}. Disposes the tensors it is given.
+   */
+  private writeMasks(
+      masks: readonly tf.Tensor[], thresholds: readonly number[], masked: ReadonlyArray<tf.Tensor | undefined> = []): void {
+    this.prunedWeights.forEach(({weight, mask, threshold}, i) => {
+      assign(mask, masks[i]);
+      assign(threshold, tf.scalar(thresholds[i], 'float32'));
+      assign(weight, masked[i] ?? maskedWeight(weight.read(), mask.read()));
+    });
+  }
+
+  /**
+   * The mask of one weight under this wrapper's options. The plain magnitude
+   * mask is computed where the weight lives, from the threshold found in
+   * `values`, with the masked weight (cheaper than building the mask in
+   * JavaScript and uploading it); block and M-by-N masks are built in JavaScript.
+   */
+  private cutMask(values: Float32Array, weight: LayerVariable, sparsity: number):
+      {mask: tf.Tensor; threshold: number; masked?: tf.Tensor} {
     const name = `weight "${weight.originalName}"`;
     const shape = weight.shape as number[];
-    if (this.sparsityMByN !== null) return mByNMask(values, shape, this.sparsityMByN, name);
-    if (usesBlocks(this)) return blockMagnitudeMask(values, shape, this.blockSize, this.blockPoolingType, sparsity, name);
-    return magnitudeMask(values, sparsity, name);
+    const upload = ({mask, threshold}: MaskResult) => ({mask: tf.tensor(mask, shape, 'float32'), threshold});
+    if (this.sparsityMByN !== null) return upload(mByNMask(values, shape, this.sparsityMByN, name));
+    if (usesBlocks(this)) {
+      return upload(blockMagnitudeMask(values, shape, this.blockSize, this.blockPoolingType, sparsity, name));
+    }
+    if (values.length === 0) return upload(magnitudeMask(values, sparsity, name));
+    const threshold = kthLargestMagnitude(values, keepCount(values.length, sparsity), name);
+    return {...cutAtThreshold(weight.read(), threshold), threshold: threshold.value};
   }
 
   /** Writes `weight * mask` into every pruned weight (so that saved weights are sparse). */
   applyMasks(): void {
     for (const {weight, mask} of this.prunedWeights) {
-      assign(weight, tf.tidy(() => tf.mul(weight.read(), mask.read())));
+      assign(weight, maskedWeight(weight.read(), mask.read()));
     }
   }
 
@@ -497,9 +616,13 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * deserialized through tfjs's class registry). The config is not modified.
    * A `blockPoolingType` in capitals (tfmot's `'AVG'`, `'MAX'`) is read as
    * lowercase; missing or null mask options take their defaults.
+   *
+   * @throws TypeError for a key this version does not know (a config written by a newer version).
    */
   static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    checkKnownKeys('PruneLowMagnitude.fromConfig', 'config key', config, CONFIG_KEYS,
+        'A model saved by a newer version of tfjs-model-optimization needs that version to load.');
     const {layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, ...rest} = config;
     const inner = deserializeLayer(layer);
     const schedule = pruningSchedule == null ? undefined : deserializeSchedule(pruningSchedule);

@@ -37,6 +37,25 @@ export function checkInteger(caller: string, arg: string, value: unknown): asser
   }
 }
 
+/**
+ * Throws a TypeError naming the first key of `object` that is not in `known`
+ * (a typo, or a config written by a newer version), in the style of
+ * `pruneLowMagnitude: unknown parameter 'x' (received 1); the parameters are a, b.`
+ *
+ * @param what The kind of key, singular (`'argument'`, `'config key'`).
+ * @param hint A sentence appended to the message.
+ */
+export function checkKnownKeys(
+    caller: string, what: string, object: object, known: readonly string[], hint = ''): void {
+  for (const [key, value] of Object.entries(object)) {
+    if (!known.includes(key)) {
+      throw new TypeError(
+          `${caller}: unknown ${what} '${key}' (received ${describeValue(value)}); the ${what}s are ` +
+          `${known.join(', ')}.${hint === '' ? '' : ` ${hint}`}`);
+    }
+  }
+}
+
 /** Throws a TypeError unless `value` is a plain object (or undefined when optional). */
 export function checkOptionsObject(caller: string, arg: string, value: unknown, optional: boolean): void {
   if (value === undefined && optional) return;

@@ -1,0 +1,160 @@
+/**
+ * The benchmark suite: what pruning and quantization cost, each figure a
+ * ratio against a baseline measured in the same run, on the wasm and cpu
+ * backends (with registerTrainingKernels).
+ *
+ *   npm run bench [-- --quick | --smoke] [--out FILE] [--backends wasm,cpu] [--only GROUP,...]
+ *   npx tsx bench/index.ts --quick
+ *
+ * Groups: training, mask-update, quantization, sizes, inference. `--quick`
+ * (smaller sizes, fewer rounds) proves the suite works in a few minutes;
+ * `--smoke` is smaller still. Prints a table and writes every figure, with
+ * its median, spread, target and the measurements behind it, plus the
+ * machine and the tfjs versions, to bench/results.json (or FILE).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+import {version_cpu} from '@tensorflow/tfjs-backend-cpu';
+import {version_wasm} from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {registerTrainingKernels} from '../src';
+import {Backend, Figure, Mode, Settings, settingsFor} from './suite/figures';
+import {measureInference} from './suite/inference';
+import {measureMaskUpdate} from './suite/mask_update';
+import {measureQuantization} from './suite/quantization';
+import {measureSizes} from './suite/sizes';
+import {measureTraining} from './suite/training';
+
+type Group = (backend: Backend, settings: Settings) => Promise<Figure[]>;
+
+const GROUPS: Record<string, Group> = {
+  'training': measureTraining,
+  'mask-update': measureMaskUpdate,
+  'inference': measureInference,
+  'sizes': (backend) => measureSizes(backend),
+  'quantization': measureQuantization,
+};
+
+interface Options {
+  mode: Mode;
+  out: string;
+  backends: Backend[];
+  groups: string[];
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    if (i === -1) return undefined;
+    if (i + 1 >= argv.length) throw new Error(`bench: ${flag} needs a value.`);
+    return argv[i + 1];
+  };
+  const known = new Set(['--quick', '--smoke', '--out', '--backends', '--only']);
+  argv.forEach((arg, i) => {
+    if (arg.startsWith('--') && !known.has(arg)) throw new Error(`bench: unknown option ${arg}.`);
+    if (!arg.startsWith('--') && !['--out', '--backends', '--only'].includes(argv[i - 1])) {
+      throw new Error(`bench: unexpected argument ${arg}.`);
+    }
+  });
+  const mode: Mode = argv.includes('--smoke') ? 'smoke' : argv.includes('--quick') ? 'quick' : 'full';
+  const backends = (value('--backends') ?? 'wasm,cpu').split(',') as Backend[];
+  for (const backend of backends) {
+    if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`bench: unknown backend ${backend}.`);
+  }
+  const groups = (value('--only') ?? Object.keys(GROUPS).join(',')).split(',');
+  for (const group of groups) {
+    if (!(group in GROUPS)) throw new Error(`bench: unknown group ${group}; the groups are ${Object.keys(GROUPS).join(', ')}.`);
+  }
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return {mode, out: path.resolve(value('--out') ?? path.join(here, 'results.json')), backends, groups};
+}
+
+function cpuModel(): string {
+  try {
+    const line = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    if (line) return line.split(':')[1].trim();
+  } catch {
+    // Not Linux: fall back to what Node reports.
+  }
+  return os.cpus()[0]?.model ?? 'unknown';
+}
+
+const load = () => os.loadavg().map((l) => Number(l.toFixed(2)));
+
+/** A figure's number with the digits its size deserves (`1.03`, `32.9`, `652`; sizes relative to a bound: `1.211`). */
+function digits(value: number, unit: string): string {
+  if (unit === 'of bound') return value.toFixed(3);
+  return value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2);
+}
+
+/** `1.03x`, `32.9x faster`, `652 MB/s`, `1.211 of bound`. */
+function format(value: number, unit: string): string {
+  return `${digits(value, unit)}${unit.startsWith('x') ? '' : ' '}${unit}`;
+}
+
+/** `0.98 - 1.07x`, `31.5 - 34.3x`, `600 - 700 MB/s`. */
+function formatRange(low: number, high: number, unit: string): string {
+  const suffix = unit.startsWith('x') ? 'x' : ` ${unit}`;
+  return `${digits(low, unit)} - ${digits(high, unit)}${suffix}`;
+}
+
+function printTable(figures: readonly Figure[]): void {
+  const rows = figures.map((f) => [
+    f.backend, f.id, format(f.median, f.unit),
+    formatRange(f.spread.p25, f.spread.p75, f.unit), String(f.spread.samples),
+    f.target?.text ?? '(reported)', f.met === null ? '' : f.met ? 'met' : 'MISSED',
+  ]);
+  const header = ['backend', 'figure', 'median', 'p25 - p75', 'n', 'target', ''];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (row: string[]) => row.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  console.log([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const machine = {
+    cpus: os.cpus().length, cpuModel: cpuModel(), memoryGB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+    platform: `${os.platform()} ${os.arch()}`, node: process.version, loadAverageAtStart: load(),
+  };
+  registerTrainingKernels();
+  const figures: Figure[] = [];
+  for (const backend of options.backends) {
+    await tf.setBackend(backend);
+    const settings = settingsFor(options.mode, backend);
+    for (const name of options.groups) {
+      const groupStart = performance.now();
+      const tensorsBefore = tf.memory().numTensors;
+      figures.push(...await GROUPS[name](backend, settings));
+      const leaked = tf.memory().numTensors - tensorsBefore;
+      console.error(`[bench] ${backend} ${name}: ${((performance.now() - groupStart) / 1000).toFixed(1)} s` +
+          (leaked === 0 ? '' : ` (${leaked} tensors left behind)`));
+    }
+  }
+  const results = {
+    mode: options.mode,
+    command: ['npx tsx bench/index.ts', ...process.argv.slice(2)].join(' '),
+    date: new Date().toISOString(),
+    machine: {...machine, loadAverageAtEnd: load()},
+    tfjs: {core: tf.version_core, layers: tfl.version_layers, backendWasm: version_wasm, backendCpu: version_cpu},
+    backends: options.backends,
+    seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+    figures,
+  };
+  fs.mkdirSync(path.dirname(options.out), {recursive: true});
+  fs.writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`${machine.cpus} x ${machine.cpuModel}, Node ${machine.node}, tfjs ${tf.version_core}, ` +
+      `${options.mode} run, ${results.seconds} s, load average ${machine.loadAverageAtStart[0]} -> ${results.machine.loadAverageAtEnd[0]}`);
+  printTable(figures);
+  console.log(`(written to ${path.relative(process.cwd(), options.out)})`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,64 @@
+// The benchmark suite (bench/index.ts) runs end to end in its quick mode and reports every figure on
+// both backends. Only that it works is tested: timings on a shared CI machine prove nothing, so no
+// figure is compared with its target here.
+import {execFile} from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {promisify} from 'node:util';
+
+import * as tf from '@tensorflow/tfjs-core';
+
+const root = path.resolve(__dirname, '../..');
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+
+/** Every figure of the suite, on each backend. Adding a figure to the suite means adding it here. */
+const FIGURES = [
+  'training-frequency-100', 'training-frequency-1', 'mask-update-vs-abs', 'mask-update-vs-tfmot', 'inference-stripped',
+  'size-pruned', 'size-pruned-int8', 'quantize-throughput', 'quantize-vs-copy',
+];
+const BACKENDS = ['wasm', 'cpu'];
+
+interface ReportedFigure {
+  id: string;
+  backend: string;
+  median: number;
+  spread: Record<string, number>;
+  target: {comparison: string; value: number} | null;
+  met: boolean | null;
+}
+
+let tmp: string;
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfmo-bench-'));
+});
+
+afterAll(() => {
+  fs.rmSync(tmp, {recursive: true, force: true});
+});
+
+it('runs the quick suite and writes every figure, on wasm and cpu, with a finite median and spread', async () => {
+  const out = path.join(tmp, 'results.json');
+  await promisify(execFile)(tsx, ['bench/index.ts', '--quick', '--out', out], {cwd: root, maxBuffer: 1 << 24});
+  const results = JSON.parse(fs.readFileSync(out, 'utf8'));
+
+  expect(results.mode).toBe('quick');
+  expect(results.backends).toEqual(BACKENDS);
+  expect(results.tfjs.core).toBe(tf.version_core);
+  expect(results.machine.cpus).toBeGreaterThan(0);
+  expect(typeof results.machine.cpuModel).toBe('string');
+
+  const figures = results.figures as ReportedFigure[];
+  for (const backend of BACKENDS) {
+    expect(figures.filter((f) => f.backend === backend).map((f) => f.id).sort()).toEqual([...FIGURES].sort());
+  }
+  for (const f of figures) {
+    const where = `${f.backend} ${f.id}`;
+    expect([where, Number.isFinite(f.median) && f.median > 0]).toEqual([where, true]);
+    for (const key of ['p25', 'p75', 'min', 'max']) expect([where, key, Number.isFinite(f.spread[key])]).toEqual([where, key, true]);
+    expect([where, f.spread.samples >= 1]).toEqual([where, true]);
+    // A target is judged on the median; whether it is met is not asserted.
+    expect([where, f.target === null ? f.met === null : typeof f.met === 'boolean']).toEqual([where, true]);
+  }
+}, 240_000);
