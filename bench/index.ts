@@ -29,6 +29,7 @@ import {measureMaskUpdate} from './suite/mask_update';
 import {measureQuantization} from './suite/quantization';
 import {measureSizes} from './suite/sizes';
 import {measureTraining} from './suite/training';
+import {cpuModel} from './machine';
 
 type Group = (backend: Backend, settings: Settings) => Promise<Figure[]>;
 
@@ -74,15 +75,6 @@ function parseArgs(argv: readonly string[]): Options {
   return {mode, out: path.resolve(value('--out') ?? path.join(here, 'results.json')), backends, groups};
 }
 
-function cpuModel(): string {
-  try {
-    const line = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
-    if (line) return line.split(':')[1].trim();
-  } catch {
-    // Not Linux: fall back to what Node reports.
-  }
-  return os.cpus()[0]?.model ?? 'unknown';
-}
 
 const load = () => os.loadavg().map((l) => Number(l.toFixed(2)));
 

