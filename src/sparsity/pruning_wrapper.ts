@@ -38,6 +38,7 @@ import {
   serializeSchedule,
 } from './pruning_schedule';
 import {isPrunable, missingConfigFields, prunableWeightsOf, unsupportedLayerMessage} from './prune_registry';
+import {wasmMagnitudeCut} from './wasm/magnitude_cut';
 
 type Layer = tfl.layers.Layer;
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -489,18 +490,21 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    */
   async updateMasks(sparsity: number): Promise<void> {
     const masks: tf.Tensor[] = [];
-    const thresholds: number[] = [];
+    const thresholds: Array<number | tf.Tensor> = [];
     const masked: Array<tf.Tensor | undefined> = [];
     try {
       for (const {weight} of this.prunedWeights) {
-        const values = await weight.read().data() as Float32Array;
-        const result = this.cutMask(values, weight, sparsity);
+        // On tfjs-backend-wasm the plain magnitude mask is cut where the weights are, without reading them out.
+        const inPlace = this.sparsityMByN === null && !usesBlocks(this) ?
+          wasmMagnitudeCut(weight.read(), keepCount(weight.read().size, sparsity), `weight "${weight.originalName}"`) :
+          null;
+        const result = inPlace ?? this.cutMask(await weight.read().data() as Float32Array, weight, sparsity);
         masks.push(result.mask);
         thresholds.push(result.threshold);
         masked.push(result.masked);
       }
     } catch (error) {
-      tf.dispose([...masks, ...masked.filter((t): t is tf.Tensor => t !== undefined)]);
+      tf.dispose([...masks, ...masked, ...thresholds].filter((t): t is tf.Tensor => t instanceof tf.Tensor));
       throw error;
     }
     this.writeMasks(masks, thresholds, masked);
@@ -539,10 +543,12 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * {@link maskedWeight}. Disposes the tensors it is given.
    */
   private writeMasks(
-      masks: readonly tf.Tensor[], thresholds: readonly number[], masked: ReadonlyArray<tf.Tensor | undefined> = []): void {
+      masks: readonly tf.Tensor[], thresholds: ReadonlyArray<number | tf.Tensor>,
+      masked: ReadonlyArray<tf.Tensor | undefined> = []): void {
     this.prunedWeights.forEach(({weight, mask, threshold}, i) => {
+      const value = thresholds[i];
       assign(mask, masks[i]);
-      assign(threshold, tf.scalar(thresholds[i], 'float32'));
+      assign(threshold, typeof value === 'number' ? tf.scalar(value, 'float32') : value);
       assign(weight, masked[i] ?? maskedWeight(weight.read(), mask.read()));
     });
   }
