@@ -1,0 +1,322 @@
+// The mask update on tfjs-backend-wasm (src/sparsity/wasm): the passes of magnitude.wat on their own
+// memory, and the kernel against the portable path (radix selection + device cut) on many kinds of
+// weights. Every result must be bit for bit the portable one.
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {execFileSync} from 'node:child_process';
+import * as path from 'node:path';
+import fc from 'fast-check';
+
+import {ConstantSparsity, PruneLowMagnitude, PruningError, pruneLowMagnitude} from '../../src';
+import {cutAtThreshold, keepCount, kthLargestMagnitude} from '../../src/sparsity/pruning_impl';
+import {MAGNITUDE_CUT, wasmMagnitudeCut} from '../../src/sparsity/wasm/magnitude_cut';
+import {MAGNITUDE_WASM, MAGNITUDE_WASM_SHARED} from '../../src/sparsity/wasm/magnitude_module';
+
+interface Passes {
+  initTable(table: number): void;
+  bracket(w: number, n: number, lo: number, hi: number, out: number, table: number): number;
+  above(): number;
+  maxBits(): number;
+  cut(w: number, n: number, threshold: number, mask: number, masked: number): void;
+}
+
+const ABS = 0x7fffffff;
+const bitsOf = (values: Float32Array) => new Uint32Array(values.buffer, values.byteOffset, values.length);
+
+/** A seeded generator (mulberry32), for weights that are the same on every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Math's functions are slow when called through jest's sandbox: aliases are not.
+const {sqrt, log, cos, PI} = Math;
+
+function gaussian(n: number, seed: number, scale = 0.05): Float32Array {
+  const next = random(seed);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = scale * sqrt(-2 * log(1 - next())) * cos(2 * PI * next());
+  return values;
+}
+
+describe('magnitude.wat on its own memory', () => {
+  const layout = (n: number) => {
+    const w = 1024;
+    const out = w + 4 * n + 64;
+    const mask = out + 4 * (n + 4) + 64;
+    const masked = mask + 4 * n + 64;
+    return {w, out, mask, masked, table: masked + 4 * n + 64, end: masked + 4 * n + 64 + 256 + 64};
+  };
+
+  const instantiate = (bytes: Uint8Array, memory: WebAssembly.Memory) =>
+    new WebAssembly.Instance(new WebAssembly.Module(bytes), {env: {memory}}).exports as unknown as Passes;
+
+  /** Runs bracket and cut on `values` and returns what they wrote, checking that nothing else was touched. */
+  function run(passes: Passes, memory: WebAssembly.Memory, values: Float32Array, lo: number, hi: number, threshold: number) {
+    const n = values.length;
+    const at = layout(n);
+    const bytes = new Uint8Array(memory.buffer);
+    bytes.fill(0xab);
+    new Float32Array(memory.buffer, at.w, n).set(values);
+    bytes.fill(0, at.table, at.table + 256);
+    passes.initTable(at.table);
+    const count = passes.bracket(at.w, n, lo, hi, at.out, at.table);
+    passes.cut(at.w, n, threshold, at.mask, at.masked);
+    // Outside the four arrays (with the 4 spare slots of `out`) and the table, every byte is as it was.
+    const regions = [[at.w, at.w + 4 * n], [at.out, at.out + 4 * (n + 4)], [at.mask, at.mask + 4 * n],
+      [at.masked, at.masked + 4 * n], [at.table, at.table + 256]];
+    let untouched = true;
+    for (let i = 0; i < at.end + 1024; i++) {
+      if (!regions.some(([a, b]) => i >= a && i < b) && bytes[i] !== 0xab) untouched = false;
+    }
+    return {
+      count, above: passes.above(), maxBits: passes.maxBits(), untouched,
+      listed: Array.from(new Uint32Array(memory.buffer, at.out, count)),
+      mask: Array.from(new Uint32Array(memory.buffer, at.mask, n)),
+      masked: Array.from(new Uint32Array(memory.buffer, at.masked, n)),
+      weights: Array.from(new Float32Array(memory.buffer, at.w, n)),
+    };
+  }
+
+  function expected(values: Float32Array, lo: number, hi: number, threshold: number) {
+    const bits = Array.from(bitsOf(values));
+    const abs = bits.map((b) => b & ABS);
+    return {
+      count: abs.filter((b) => b > lo && b <= hi).length,
+      above: abs.filter((b) => b > hi).length,
+      maxBits: Math.max(0, ...abs),
+      listed: abs.filter((b) => b > lo && b <= hi),
+      mask: abs.map((b) => (b >= threshold ? 0x3f800000 : 0)),
+      masked: bits.map((b, i) => (abs[i] >= threshold ? b : 0)),
+    };
+  }
+
+  const memory = new WebAssembly.Memory({initial: 8});
+  const passes = instantiate(MAGNITUDE_WASM, memory);
+
+  // Lengths around the eight values of an iteration, values with both signs, -0, subnormals, ties.
+  it.each([1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 64, 100, 1003])('bracket and cut %i values like a plain loop', (n) => {
+    const next = random(n);
+    const pool = [0, -0, 1e-45, -1e-45, 0.5, -0.5, 1, -1, 2, 3.4e38, -3.4e38];
+    const values = Float32Array.from({length: n}, () => (next() < 0.3 ? pool[Math.floor(next() * pool.length)] : (next() - 0.5) * 4));
+    const sorted = Array.from(bitsOf(values)).map((b) => b & ABS).sort((a, b) => a - b);
+    for (const [lo, hi, threshold] of [
+      [-1, 0x7f7fffff, sorted[Math.floor(n / 2)]],
+      [sorted[Math.floor(n / 4)], sorted[Math.floor((3 * n) / 4)], sorted[n - 1]],
+      [0, 0x3f800000, 0],
+      [0x3f000000, 0x3f000000, 0x3f000001],
+    ]) {
+      const got = run(passes, memory, values, lo, hi, threshold);
+      expect(got.untouched).toBe(true);
+      expect(got.weights).toEqual(Array.from(values));
+      expect({...got, untouched: undefined, weights: undefined}).toEqual({...expected(values, lo, hi, threshold)});
+    }
+  });
+
+  it('reports the pattern of NaN and infinity as maxBits', () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const values = gaussian(21, 3);
+      values[13] = bad;
+      const got = run(passes, memory, values, -1, 0x7f7fffff, 0);
+      expect(got.maxBits).toBeGreaterThan(0x7f7fffff);
+      // Non-finite values are above any finite `hi`.
+      expect(got.above).toBe(1);
+    }
+  });
+
+  it('runs the same on a shared memory (tfjs-backend-wasm with threads)', () => {
+    const shared = new WebAssembly.Memory({initial: 8, maximum: 16, shared: true});
+    expect(() => instantiate(MAGNITUDE_WASM, shared)).toThrow();
+    const sharedPasses = instantiate(MAGNITUDE_WASM_SHARED, shared);
+    const values = gaussian(777, 5);
+    const sorted = Array.from(bitsOf(values)).map((b) => b & ABS).sort((a, b) => a - b);
+    const got = run(sharedPasses, shared, values, sorted[300], sorted[400], sorted[350]);
+    expect({...got, untouched: undefined, weights: undefined}).toEqual({...expected(values, sorted[300], sorted[400], sorted[350])});
+  });
+
+  it('is the compilation of magnitude.wat (npm run build:wasm)', () => {
+    const root = path.resolve(__dirname, '../..');
+    const output = execFileSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/build_wasm.ts', '--check'],
+        {cwd: root, encoding: 'utf8'});
+    expect(output).toContain('is up to date');
+  });
+});
+
+describe('wasmMagnitudeCut', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    await tf.ready();
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  interface Cut {
+    mask: Uint32Array;
+    masked: Uint32Array;
+    threshold: number;
+  }
+
+  /** The kernel's mask, masked weight and threshold, and the portable path's, as bit patterns. */
+  function both(values: Float32Array, k: number, shape = [values.length]): {fast: Cut; portable: Cut} {
+    return tf.tidy(() => {
+      const weight = tf.tensor(values, shape, 'float32');
+      const fast = wasmMagnitudeCut(weight, k, 'weight "w"');
+      if (fast === null) throw new Error('no fast path on wasm');
+      const threshold = kthLargestMagnitude(values, k, 'weight "w"');
+      const portable = cutAtThreshold(weight, threshold);
+      const bits = (t: tf.Tensor) => bitsOf((t.dataSync() as Float32Array).slice());
+      return {
+        fast: {mask: bits(fast.mask), masked: bits(fast.masked), threshold: bits(fast.threshold)[0]},
+        portable: {mask: bits(portable.mask), masked: bits(portable.masked), threshold: threshold.bits},
+      };
+    });
+  }
+
+  /** The first index where two cuts differ (-1: none); toEqual on 400,000-element arrays is slow. */
+  function difference({fast, portable}: {fast: Cut; portable: Cut}): string {
+    if (fast.threshold !== portable.threshold) return `threshold ${fast.threshold} vs ${portable.threshold}`;
+    for (const key of ['mask', 'masked'] as const) {
+      const a = fast[key];
+      const b = portable[key];
+      if (a.length !== b.length) return `${key} length`;
+      for (let i = 0; i < a.length; i++) {
+        if (a[i] !== b[i]) return `${key}[${i}]: ${a[i]} vs ${b[i]}`;
+      }
+    }
+    return 'none';
+  }
+
+  const kept = (cut: Cut) => cut.mask.filter((b) => b !== 0).length;
+
+  const kinds: Array<[string, (n: number) => Float32Array]> = [
+    ['gaussian', (n) => gaussian(n, n)],
+    ['70% exact zeros (a pruned weight)', (n) => gaussian(n, n + 1).map((v, i) => ((i * 7919) % 10 < 7 ? 0 : v))],
+    ['quantized to 41 levels (many ties)', (n) => gaussian(n, n + 2).map((v) => Math.round(v * 400) / 400)],
+    ['two values', (n) => Float32Array.from({length: n}, (_, i) => (i % 3 === 0 ? -0.25 : 0.125))],
+    ['all equal', (n) => new Float32Array(n).fill(-0.5)],
+    ['all zero, both signs', (n) => Float32Array.from({length: n}, (_, i) => (i % 2 ? 0 : -0))],
+    ['ascending', (n) => Float32Array.from({length: n}, (_, i) => i / n)],
+    ['descending', (n) => Float32Array.from({length: n}, (_, i) => (n - i) / n)],
+    ['columns of scales 1e-3 to 1e3', (n) => gaussian(n, n + 3, 1).map((v, i) => v * [1e-3, 1e-2, 0.1, 1, 10, 100, 1e3][i % 7])],
+    ['subnormals', (n) => gaussian(n, n + 4).map((v) => v * 1e-40)],
+    ['90% zeros', (n) => gaussian(n, n + 5).map((v, i) => (i % 10 === 0 ? v : 0))],
+  ];
+
+  // 131,077: brackets inside the bracket, and a tail of 5 after the last eight; 20,003: one bracket;
+  // 16,384 is the first size sampled; below it, and for 1,000, the radix selection runs in the kernel.
+  describe.each([131077, 20003, 16384, 16383, 1000])('%i weights', (n) => {
+    it.each(kinds)('%s: the portable path\'s mask, masked weight and threshold at several sparsities', (_, make) => {
+      const values = make(n);
+      for (const sparsity of [0, 0.1, 0.5, 0.7, 0.95, 0.999]) {
+        expect(difference(both(values, keepCount(n, sparsity)))).toBe('none');
+      }
+    });
+  });
+
+  it('keeps exactly k at the extremes, k = 1 and k = n', () => {
+    const values = gaussian(50000, 9);
+    for (const k of [1, 2, 49999, 50000]) {
+      const cuts = both(values, k, [250, 200]);
+      expect(difference(cuts)).toBe('none');
+      expect(kept(cuts.fast)).toBe(k);
+    }
+  });
+
+  it('matches the portable path on arbitrary weights (property)', () => {
+    fc.assert(fc.property(
+        fc.integer({min: 1, max: 60000}), fc.integer({min: 0, max: 2 ** 31 - 1}), fc.double({min: 0, max: 0.999, noNaN: true}),
+        fc.constantFrom(0, 0.5, 0.9), fc.constantFrom(1, 1e-3, 1e30),
+        (n, seed, sparsity, zeros, scale) => {
+          const next = random(seed);
+          const values = gaussian(n, seed, scale).map((v) => (next() < zeros ? 0 : v));
+          expect(difference(both(values, keepCount(n, sparsity)))).toBe('none');
+        }), {seed: 20261124, numRuns: 40});
+  });
+
+  it('throws the portable path\'s PruningError for NaN and infinite weights, and leaks nothing', () => {
+    for (const [bad, word] of [[NaN, 'NaN'], [Infinity, 'an infinite value'], [-Infinity, 'an infinite value']] as const) {
+      for (const n of [100, 40000]) {
+        const values = gaussian(n, 4);
+        values[n - 7] = bad;
+        const weight = tf.tensor(values);
+        const before = tf.memory().numTensors;
+        expect(() => wasmMagnitudeCut(weight, keepCount(n, 0.5), 'weight "w"')).toThrow(PruningError);
+        expect(() => wasmMagnitudeCut(weight, keepCount(n, 0.5), 'weight "w"')).toThrow(
+            `Cannot prune weight "w": it holds ${word} (at flat index ${n - 7}). Pruning needs finite weights; ` +
+            'check the training for divergence.');
+        expect(tf.memory().numTensors).toBe(before);
+        weight.dispose();
+      }
+    }
+  });
+
+  it('leaves the weight as it was, and allocates nothing that outlives its three outputs', () => {
+    const values = gaussian(100000, 6);
+    const weight = tf.tensor(values, [400, 250]);
+    const backend = tf.backend() as unknown as {wasm: {HEAPU8: Uint8Array}};
+    const cut = () => {
+      const result = wasmMagnitudeCut(weight, keepCount(100000, 0.6), 'weight "w"')!;
+      tf.dispose([result.mask, result.masked, result.threshold]);
+    };
+    cut();
+    const tensors = tf.memory().numTensors;
+    const heap = backend.wasm.HEAPU8.length;
+    for (let i = 0; i < 50; i++) cut();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.wasm.HEAPU8.length).toBe(heap);
+    expect(Array.from(weight.dataSync())).toEqual(Array.from(values));
+    const result = wasmMagnitudeCut(weight, 1, 'weight "w"')!;
+    expect(result.mask.shape).toEqual([400, 250]);
+    expect(result.masked.shape).toEqual([400, 250]);
+    expect(result.threshold.shape).toEqual([]);
+    tf.dispose([weight, result.mask, result.masked, result.threshold]);
+  });
+
+  it('registers its kernel on wasm only, and is not used on other backends or dtypes', async () => {
+    const weight = tf.tensor([1, 2, 3, 4], [4], 'int32');
+    expect(wasmMagnitudeCut(weight, 2, 'w')).toBeNull();
+    weight.dispose();
+    expect(tf.getKernel(MAGNITUDE_CUT, 'wasm')).toBeDefined();
+    expect(tf.getKernel(MAGNITUDE_CUT, 'cpu')).toBeUndefined();
+    await tf.setBackend('cpu');
+    const onCpu = tf.tensor([1, -2, 3, -4]);
+    expect(wasmMagnitudeCut(onCpu, 2, 'w')).toBeNull();
+    onCpu.dispose();
+    await tf.setBackend('wasm');
+  });
+
+  it('is what PruneLowMagnitude.updateMasks uses on wasm: the same masks and weights as on cpu', async () => {
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const source = tfl.sequential({layers: [tfl.layers.dense({units: 256, inputShape: [300], kernelInitializer: 'zeros'})]});
+      const model = pruneLowMagnitude(source, {pruningSchedule: new ConstantSparsity({targetSparsity: 0.8, beginStep: 0})});
+      source.dispose();
+      const wrapper = model.layers[0] as PruneLowMagnitude;
+      const {weight, mask, threshold} = wrapper.getPrunedWeights()[0];
+      const values = tf.tensor(gaussian(300 * 256, 8), [300, 256]);
+      weight.write(values);
+      values.dispose();
+      await wrapper.updateMasks(0.8);
+      const out = {
+        weight: Array.from(bitsOf(weight.read().dataSync() as Float32Array)),
+        mask: Array.from(bitsOf(mask.read().dataSync() as Float32Array)),
+        threshold: threshold.read().dataSync()[0],
+      };
+      model.dispose();
+      return out;
+    };
+    const onWasm = await run('wasm');
+    const onCpu = await run('cpu');
+    await tf.setBackend('wasm');
+    expect(onWasm).toEqual(onCpu);
+    expect(onWasm.mask.filter((b) => b !== 0)).toHaveLength(keepCount(300 * 256, 0.8));
+  });
+});
