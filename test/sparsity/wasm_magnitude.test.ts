@@ -55,7 +55,7 @@ describe('magnitude.wat on its own memory', () => {
     return {w, out, mask, masked, table: masked + 4 * n + 64, end: masked + 4 * n + 64 + 256 + 64};
   };
 
-  const instantiate = (bytes: Uint8Array, memory: WebAssembly.Memory) =>
+  const instantiate = (bytes: typeof MAGNITUDE_WASM, memory: WebAssembly.Memory) =>
     new WebAssembly.Instance(new WebAssembly.Module(bytes), {env: {memory}}).exports as unknown as Passes;
 
   /** Runs bracket and cut on `values` and returns what they wrote, checking that nothing else was touched. */
@@ -166,18 +166,18 @@ describe('wasmMagnitudeCut', () => {
 
   /** The kernel's mask, masked weight and threshold, and the portable path's, as bit patterns. */
   function both(values: Float32Array, k: number, shape = [values.length]): {fast: Cut; portable: Cut} {
-    return tf.tidy(() => {
-      const weight = tf.tensor(values, shape, 'float32');
-      const fast = wasmMagnitudeCut(weight, k, 'weight "w"');
-      if (fast === null) throw new Error('no fast path on wasm');
-      const threshold = kthLargestMagnitude(values, k, 'weight "w"');
-      const portable = cutAtThreshold(weight, threshold);
-      const bits = (t: tf.Tensor) => bitsOf((t.dataSync() as Float32Array).slice());
-      return {
-        fast: {mask: bits(fast.mask), masked: bits(fast.masked), threshold: bits(fast.threshold)[0]},
-        portable: {mask: bits(portable.mask), masked: bits(portable.masked), threshold: threshold.bits},
-      };
-    });
+    const weight = tf.tensor(values, shape, 'float32');
+    const fast = wasmMagnitudeCut(weight, k, 'weight "w"');
+    if (fast === null) throw new Error('no fast path on wasm');
+    const threshold = kthLargestMagnitude(values, k, 'weight "w"');
+    const portable = cutAtThreshold(weight, threshold);
+    const bits = (t: tf.Tensor) => bitsOf((t.dataSync() as Float32Array).slice());
+    const result = {
+      fast: {mask: bits(fast.mask), masked: bits(fast.masked), threshold: bits(fast.threshold)[0]},
+      portable: {mask: bits(portable.mask), masked: bits(portable.masked), threshold: threshold.bits},
+    };
+    tf.dispose([weight, fast.mask, fast.masked, fast.threshold, portable.mask, portable.masked]);
+    return result;
   }
 
   /** The first index where two cuts differ (-1: none); toEqual on 400,000-element arrays is slow. */
