@@ -8,6 +8,8 @@
  * passes over the weights, the second also writing the mask when one is asked
  * for; O(n), exact, no randomness), on a copy of the weights in JS. The wrapper
  * then computes the plain magnitude mask on the device from that threshold.
+ * On tfjs-backend-wasm the wrapper uses wasm/magnitude_cut.ts instead, which
+ * finds the same threshold and mask without copying the weights out.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -23,7 +23,11 @@ function serve(): Promise<http.Server> {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, {'content-type': types[path.extname(file)] ?? 'application/octet-stream'});
+    // Cross-origin isolated, so that the page has SharedArrayBuffer and tfjs-backend-wasm runs its threaded build.
+    res.writeHead(200, {
+      'content-type': types[path.extname(file)] ?? 'application/octet-stream',
+      'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
+    });
     fs.createReadStream(file).pipe(res);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
@@ -71,6 +75,11 @@ it('prunes, fine-tunes, strips, quantizes and reloads a model in headless Chromi
     expect(results.maxDiff as number).toBeLessThan(0.05);
     const gz = results.gzipped as {stripped: number; quantized: number};
     expect(gz.quantized).toBeLessThan(gz.stripped);
+    // The mask update on wasm ran the package's SIMD module on tfjs's shared heap, exactly.
+    expect(results.wasm).toEqual({
+      backend: 'wasm', crossOriginIsolated: true, sharedHeap: true, kernelRegistered: true, kept: 9830,
+      thresholdMatches: true, wrong: 0,
+    });
   } finally {
     await browser.close();
     server.close();

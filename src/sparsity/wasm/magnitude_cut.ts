@@ -68,6 +68,7 @@ interface WasmBackend {
     HEAPU8: Uint8Array;
     _malloc(bytes: number): number;
     _free(pointer: number): void;
+    wasmMemory?: unknown;
     asm?: Record<string, unknown>;
     wasmExports?: Record<string, unknown>;
   };
@@ -87,13 +88,16 @@ function isWasmBackend(backend: unknown): backend is WasmBackend {
     typeof candidate.wasm._malloc === 'function' && typeof candidate.wasm._free === 'function';
 }
 
-/** The heap's WebAssembly.Memory among the exports of tfjs-backend-wasm's Emscripten module. */
+/**
+ * The heap's WebAssembly.Memory: what the threaded build of tfjs-backend-wasm's
+ * Emscripten module keeps as `wasmMemory` (it creates the memory and shares it
+ * with its workers), or among the exports of the other builds.
+ */
 function findMemory(backend: WasmBackend): WebAssembly.Memory | null {
-  for (const exports of [backend.wasm.asm, backend.wasm.wasmExports]) {
-    if (exports == null) continue;
-    for (const value of Object.values(exports)) {
-      if (value instanceof WebAssembly.Memory && value.buffer === backend.wasm.HEAPU8.buffer) return value;
-    }
+  const {wasm} = backend;
+  const candidates = [wasm.wasmMemory, ...Object.values(wasm.asm ?? {}), ...Object.values(wasm.wasmExports ?? {})];
+  for (const value of candidates) {
+    if (value instanceof WebAssembly.Memory && value.buffer === wasm.HEAPU8.buffer) return value;
   }
   return null;
 }
