@@ -256,6 +256,12 @@ describe('wasmMagnitudeCut', () => {
         weight.dispose();
       }
     }
+    // Many NaNs: some are in the sample too.
+    const values = gaussian(40000, 4).map((v, i) => (i % 7 === 3 ? NaN : v));
+    const weight = tf.tensor(values);
+    expect(() => wasmMagnitudeCut(weight, keepCount(40000, 0.5), 'weight "w"')).toThrow(
+        'Cannot prune weight "w": it holds NaN (at flat index 3).');
+    weight.dispose();
   });
 
   it('leaves the weight as it was, and allocates nothing that outlives its three outputs', () => {

@@ -142,7 +142,7 @@ function orderStatistics(values: Uint32Array, ranks: readonly number[], base: nu
   // About two values per bucket when they spread evenly over the range, and no more buckets than that.
   const bucketBits = Math.min(MAX_BUCKET_BITS, Math.max(8, 32 - Math.clz32(values.length)));
   let shift = 0;
-  while ((width >>> shift) >= (1 << bucketBits)) shift++;
+  while (shift < 31 && (width >>> shift) >= (1 << bucketBits)) shift++;
   const top = width >>> shift;
   const counts = bucketCounts.fill(0, 0, top + 1);
   for (let j = 0; j < values.length; j++) counts[(values[j] - base) >>> shift]++;
@@ -184,7 +184,9 @@ function sampleBracket(
     state ^= state << 13;
     state ^= state >>> 17;
     state ^= state << 5;
-    sample[i] = bits[Math.floor(i * stride + ((state >>> 0) / 0x100000000) * stride)] & ABS_MASK;
+    const b = bits[Math.floor(i * stride + ((state >>> 0) / 0x100000000) * stride)] & ABS_MASK;
+    // Only an infinity or a NaN is above hi0 (the bracket pass then finds it); it must not leave the histogram.
+    sample[i] = b > hi0 ? hi0 : b;
   }
   const q = rank / n;
   const centre = q * size;
