@@ -20,7 +20,7 @@ import {parseArgs} from 'node:util';
 
 import {ConstantSparsity, PruneLowMagnitude, pruneLowMagnitude} from '../src';
 import {keepCount} from '../src/sparsity/pruning_impl';
-import {wasmMagnitudeCut} from '../src/sparsity/wasm/magnitude_cut';
+import {type MagnitudeExports as Passes, wasmMagnitudeCut} from '../src/sparsity/wasm/magnitude_cut';
 import {MAGNITUDE_WASM} from '../src/sparsity/wasm/magnitude_module';
 import {cpuModel} from './machine';
 import {Contender, interleave} from './suite/harness';
@@ -31,11 +31,6 @@ const N = ROWS * UNITS;
 const SPARSITY = 0.7;
 const SETS = 8;
 
-interface Passes {
-  initTable(table: number): void;
-  bracket(w: number, n: number, lo: number, hi: number, out: number, table: number): number;
-  cut(w: number, n: number, threshold: number, mask: number, masked: number): void;
-}
 
 interface Heap {
   wasm: {HEAPU8: Uint8Array; _malloc(bytes: number): number; _free(pointer: number): void; asm: {memory: WebAssembly.Memory}};

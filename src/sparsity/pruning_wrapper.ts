@@ -494,11 +494,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
     const masked: Array<tf.Tensor | undefined> = [];
     try {
       for (const {weight} of this.prunedWeights) {
-        // On tfjs-backend-wasm the plain magnitude mask is cut where the weights are, without reading them out.
-        const inPlace = this.sparsityMByN === null && !usesBlocks(this) ?
-          wasmMagnitudeCut(weight.read(), keepCount(weight.read().size, sparsity), `weight "${weight.originalName}"`) :
-          null;
-        const result = inPlace ?? this.cutMask(await weight.read().data() as Float32Array, weight, sparsity);
+        const result = await this.cutMask(weight, sparsity);
         masks.push(result.mask);
         thresholds.push(result.threshold);
         masked.push(result.masked);
@@ -555,21 +551,26 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
 
   /**
    * The mask of one weight under this wrapper's options. The plain magnitude
-   * mask is computed where the weight lives, from the threshold found in
-   * `values`, with the masked weight (cheaper than building the mask in
-   * JavaScript and uploading it); block and M-by-N masks are built in JavaScript.
+   * mask is computed where the weight lives, with the masked weight: on
+   * tfjs-backend-wasm entirely in the wasm heap (wasm/magnitude_cut.ts),
+   * elsewhere from the threshold found in a copy of the values (cheaper than
+   * building the mask in JavaScript and uploading it). Block and M-by-N masks
+   * are built in JavaScript.
    */
-  private cutMask(values: Float32Array, weight: LayerVariable, sparsity: number):
-      {mask: tf.Tensor; threshold: number; masked?: tf.Tensor} {
+  private async cutMask(weight: LayerVariable, sparsity: number):
+      Promise<{mask: tf.Tensor; threshold: number | tf.Tensor; masked?: tf.Tensor}> {
     const name = `weight "${weight.originalName}"`;
     const shape = weight.shape as number[];
+    const size = weight.read().size;
+    const plain = this.sparsityMByN === null && !usesBlocks(this);
+    const inPlace = plain ? wasmMagnitudeCut(weight.read(), keepCount(size, sparsity), name) : null;
+    if (inPlace !== null) return inPlace;
+    const values = await weight.read().data() as Float32Array;
     const upload = ({mask, threshold}: MaskResult) => ({mask: tf.tensor(mask, shape, 'float32'), threshold});
     if (this.sparsityMByN !== null) return upload(mByNMask(values, shape, this.sparsityMByN, name));
-    if (usesBlocks(this)) {
-      return upload(blockMagnitudeMask(values, shape, this.blockSize, this.blockPoolingType, sparsity, name));
-    }
-    if (values.length === 0) return upload(magnitudeMask(values, sparsity, name));
-    const threshold = kthLargestMagnitude(values, keepCount(values.length, sparsity), name);
+    if (!plain) return upload(blockMagnitudeMask(values, shape, this.blockSize, this.blockPoolingType, sparsity, name));
+    if (size === 0) return upload(magnitudeMask(values, sparsity, name));
+    const threshold = kthLargestMagnitude(values, keepCount(size, sparsity), name);
     return {...cutAtThreshold(weight.read(), threshold), threshold: threshold.value};
   }
 

@@ -10,16 +10,9 @@ import fc from 'fast-check';
 
 import {ConstantSparsity, PruneLowMagnitude, PruningError, pruneLowMagnitude} from '../../src';
 import {cutAtThreshold, keepCount, kthLargestMagnitude} from '../../src/sparsity/pruning_impl';
-import {MAGNITUDE_CUT, wasmMagnitudeCut} from '../../src/sparsity/wasm/magnitude_cut';
+import {type MagnitudeExports as Passes, MAGNITUDE_CUT, wasmMagnitudeCut} from '../../src/sparsity/wasm/magnitude_cut';
 import {MAGNITUDE_WASM, MAGNITUDE_WASM_SHARED} from '../../src/sparsity/wasm/magnitude_module';
 
-interface Passes {
-  initTable(table: number): void;
-  bracket(w: number, n: number, lo: number, hi: number, out: number, table: number): number;
-  above(): number;
-  maxBits(): number;
-  cut(w: number, n: number, threshold: number, mask: number, masked: number): void;
-}
 
 const ABS = 0x7fffffff;
 const bitsOf = (values: Float32Array) => new Uint32Array(values.buffer, values.byteOffset, values.length);

@@ -48,7 +48,7 @@ const MAX_FINITE_BITS = 0x7f7fffff;
 const ABS_MASK = 0x7fffffff;
 
 /** The exports of magnitude.wat. */
-interface MagnitudeExports {
+export interface MagnitudeExports {
   initTable(table: number): void;
   bracket(w: number, n: number, lo: number, hi: number, out: number, table: number): number;
   above(): number;
