@@ -1,0 +1,180 @@
+/**
+ * shrinkModel: a new, smaller dense model without the channels that are
+ * exactly zero, computing the same outputs.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import type {GraphTensor} from '../graph/model_graph';
+import {argumentMessage, deepCopy} from '../util/validation';
+import {type Channel, type ChannelAnalysis, analyseChannels} from './channel_analysis';
+import {configEntriesByPath, layersByPath, modelFromConfig} from './model_walk';
+import {ruleFor} from './rules';
+import {zeroChannels} from './zero_channels';
+
+const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
+
+/** Throws unless `model` is a Sequential or functional LayersModel. */
+export function checkLayersModel(caller: string, model: unknown): asserts model is tfl.LayersModel {
+  if (!(model instanceof tfl.LayersModel) || !MODEL_CLASSES.has(model.getClassName())) {
+    throw new TypeError(argumentMessage(caller, 'model', 'must be a tf.Sequential or functional tf.LayersModel', model));
+  }
+}
+
+/** Whether removing `channel` leaves the model's outputs unchanged: every mixing layer reads a zero there. */
+function isDead(channel: Channel, analysis: ChannelAnalysis, slotZero: Map<number, boolean>): boolean {
+  if (channel.reasons.length > 0 || channel.slices.length === 0) return false;
+  return channel.slots.every((slot) => !analysis.space.mixedReads.has(slot) || slotZero.get(slot) === true);
+}
+
+/**
+ * The channels to remove: the given candidates, skipping any whose removal
+ * would leave a tensor with no channel at all.
+ */
+export function removableRoots(analysis: ChannelAnalysis, candidates: Channel[]): Set<number> {
+  const tensorOf = new Map<number, GraphTensor>();
+  const remaining = new Map<GraphTensor, number>();
+  for (const [tensor, slots] of analysis.space.tensorEntries()) {
+    remaining.set(tensor, slots.length);
+    for (const slot of slots) tensorOf.set(slot, tensor);
+  }
+  const removed = new Set<number>();
+  for (const channel of candidates) {
+    const counts = new Map<GraphTensor, number>();
+    for (const slot of channel.slots) {
+      const tensor = tensorOf.get(slot);
+      if (tensor !== undefined) counts.set(tensor, (counts.get(tensor) ?? 0) + 1);
+    }
+    if ([...counts].some(([tensor, n]) => (remaining.get(tensor) ?? 0) - n < 1)) continue;
+    for (const [tensor, n] of counts) remaining.set(tensor, (remaining.get(tensor) ?? 0) - n);
+    removed.add(channel.root);
+  }
+  return removed;
+}
+
+/** Writes the new channel count of every nested model's input into its config (batchInputShape). */
+function resizeNestedInputs(
+    analysis: ChannelAnalysis, entries: Map<string, tf.serialization.ConfigDict>,
+    count: (slots: readonly number[]) => number): void {
+  for (const node of analysis.graph.nodes) {
+    if (node.kind !== 'link' || node.boundary?.side !== 'input') continue;
+    const inner = node.outputs[0];
+    const model = node.layer as tfl.LayersModel;
+    const input = model.inputs[node.boundary.index];
+    const slots = analysis.space.slotsOf(inner);
+    if (input === undefined || slots === null) continue;
+    const first = model.getClassName() === 'Sequential' ? model.layers[0] : input.sourceLayer;
+    const entry = entries.get(`${node.path}/${first.name}`);
+    const shape = entry?.['batchInputShape'];
+    if (Array.isArray(shape)) shape[shape.length - 1] = count(slots);
+  }
+}
+
+/**
+ * Porting note: tfjs 4.22's SeparableConv2D.getConfig forgets
+ * `depthMultiplier`, so a saved model with a multiplier above 1 does not
+ * load; the layers of the models made here add it back.
+ */
+function keepDepthMultiplierInConfig(layer: tfl.layers.Layer): void {
+  const multiplier = (layer as unknown as {depthMultiplier?: number}).depthMultiplier;
+  if (layer.getClassName() !== 'SeparableConv2D' || multiplier == null) return;
+  const getConfig = layer.getConfig.bind(layer);
+  Object.defineProperty(layer, 'getConfig', {
+    value: () => ({...getConfig(), depthMultiplier: multiplier}),
+    configurable: true, writable: true,
+  });
+}
+
+/** Builds the smaller model without the channels in `removed` (roots), copying and slicing every weight. */
+export function rebuildWithout(model: tfl.LayersModel, analysis: ChannelAnalysis, removed: Set<number>): tfl.LayersModel {
+  const {space} = analysis;
+  const kept = (slots: readonly number[]) =>
+    slots.flatMap((slot, i) => (removed.has(space.find(slot)) ? [] : [i]));
+  const config = deepCopy(model.getConfig());
+  const entries = configEntriesByPath(config);
+  for (const [layer, path] of analysis.paths) {
+    const entry = entries.get(path);
+    if (entry === undefined) continue;
+    const depthMultiplier = (layer as unknown as {depthMultiplier?: number}).depthMultiplier;
+    if (layer.getClassName() === 'SeparableConv2D' && entry['depthMultiplier'] == null && depthMultiplier != null) {
+      entry['depthMultiplier'] = depthMultiplier;
+    }
+    const rule = ruleFor(layer.getClassName());
+    const out = space.layerRoleSlots(layer, 'out');
+    if (rule?.resize !== undefined && out !== undefined) rule.resize(entry, kept(out).length);
+  }
+  resizeNestedInputs(analysis, entries, (slots) => kept(slots).length);
+  const slices = new Map<tfl.layers.Layer, Map<number, Array<{axis: number; indices: number[]}>>>();
+  for (const param of space.params) {
+    const indices = kept(param.slots);
+    if (indices.length === param.slots.length) continue;
+    const byWeight = slices.get(param.layer) ?? new Map();
+    slices.set(param.layer, byWeight);
+    const list = byWeight.get(param.weight) ?? [];
+    byWeight.set(param.weight, list);
+    if (!list.some((s: {axis: number}) => s.axis === param.axis)) list.push({axis: param.axis, indices});
+  }
+  const shrunk = modelFromConfig(model.getClassName(), config);
+  const targets = layersByPath(shrunk);
+  for (const layer of targets.values()) keepDepthMultiplierInConfig(layer);
+  tf.tidy(() => {
+    for (const [path, source] of layersByPath(model)) {
+      const target = targets.get(path);
+      if (target === undefined || source.weights.length === 0) continue;
+      const cuts = slices.get(source);
+      target.setWeights(source.weights.map((weight, w) => {
+        let value = weight.read();
+        for (const {axis, indices} of cuts?.get(w) ?? []) value = tf.gather(value, indices, axis);
+        return value;
+      }));
+    }
+  });
+  return shrunk;
+}
+
+/**
+ * A new model without the channels that are exactly zero: every group of
+ * coupled channels (a layer's output channel, the BatchNormalization entries
+ * and the consumers' input channels that go with it, through merges,
+ * concatenations, depthwise layers, Flatten and nested models) whose value is
+ * zero wherever a layer reads it is removed, so kernels, biases and
+ * BatchNormalization parameters get smaller. The result is a plain dense
+ * model that stock `tf.loadLayersModel` loads and that computes the same
+ * outputs (within float32 rounding: a sum over fewer zeros). Works on any
+ * model; after {@link stripPruning} of a channel-pruned model it removes the
+ * pruned channels. Inputs and outputs keep their shapes; a tensor keeps at
+ * least one channel. The input is not changed.
+ *
+ * @param model A Sequential or functional model.
+ * @returns A new, uncompiled model of the same class.
+ * @throws TypeError when `model` is not a Sequential or functional LayersModel.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import {shrinkModel} from 'tfjs-model-optimization';
+ *
+ * const model = tf.sequential({layers: [
+ *   tf.layers.dense({units: 4, inputShape: [3], activation: 'relu'}),
+ *   tf.layers.dense({units: 2}),
+ * ]});
+ * const [kernel, bias] = model.layers[0].getWeights();
+ * model.layers[0].setWeights([kernel.mul(tf.tensor1d([1, 0, 1, 0])), bias.mul(tf.tensor1d([1, 0, 1, 0]))]);
+ * const small = shrinkModel(model);
+ * console.log(small.layers[0].getWeights()[0].shape); // [3, 2]
+ * ```
+ *
+ * @category Channel pruning
+ */
+export function shrinkModel(model: tfl.LayersModel): tfl.LayersModel {
+  checkLayersModel('shrinkModel', model);
+  const analysis = analyseChannels(model);
+  const zeros = zeroChannels(analysis);
+  const slotZero = new Map<number, boolean>();
+  for (const [tensor, slots] of analysis.space.tensorEntries()) {
+    const flags = zeros.get(tensor);
+    slots.forEach((slot, c) => slotZero.set(slot, flags?.[c] === true));
+  }
+  const candidates = analysis.groups.flatMap((g) => g.channels).filter((c) => isDead(c, analysis, slotZero));
+  return rebuildWithout(model, analysis, removableRoots(analysis, candidates));
+}
