@@ -10,7 +10,7 @@ import fc from 'fast-check';
 
 import {ConstantSparsity, PruneLowMagnitude, PruningError, pruneLowMagnitude} from '../../src';
 import {cutAtThreshold, keepCount, kthLargestMagnitude} from '../../src/sparsity/pruning_impl';
-import {type MagnitudeExports as Passes, MAGNITUDE_CUT, wasmMagnitudeCut} from '../../src/sparsity/wasm/magnitude_cut';
+import {heapAllocate, type MagnitudeExports as Passes, MAGNITUDE_CUT, wasmMagnitudeCut} from '../../src/sparsity/wasm/magnitude_cut';
 import {MAGNITUDE_WASM, MAGNITUDE_WASM_SHARED} from '../../src/sparsity/wasm/magnitude_module';
 
 
@@ -132,6 +132,55 @@ describe('magnitude.wat on its own memory', () => {
     const sorted = Array.from(bitsOf(values)).map((b) => b & ABS).sort((a, b) => a - b);
     const got = run(sharedPasses, shared, values, sorted[300], sorted[400], sorted[350]);
     expect({...got, untouched: undefined, weights: undefined}).toEqual({...expected(values, sorted[300], sorted[400], sorted[350])});
+  });
+
+  it('addresses arrays above 2 GiB (given as negative i32s) and arrays that end at the top of a 4 GiB memory', () => {
+    // 4 GiB of address space; only the pages written below are backed by memory.
+    const big = new WebAssembly.Memory({initial: 65536});
+    const bigPasses = instantiate(MAGNITUDE_WASM, big);
+    const bytes = new Uint8Array(big.buffer);
+    const guard = 64;
+    for (const n of [1000, 1003]) {
+      const next = random(n);
+      const values = Float32Array.from({length: n}, () => (next() - 0.5) * 4);
+      const sorted = Array.from(bitsOf(values)).map((b) => b & ABS).sort((a, b) => a - b);
+      const [lo, hi, threshold] = [sorted[Math.floor(n / 4)], sorted[Math.floor((3 * n) / 4)], sorted[Math.floor(n / 2)]];
+      // Every array just above 2^31, ascending; then the weights ending at 2^32 exactly, the others below them.
+      const table = 2 ** 31 + guard;
+      const masked = table + 256 + guard;
+      const mask = masked + 4 * n + guard;
+      const out = mask + 4 * n + guard;
+      const above2GiB = {table, masked, mask, out, w: out + 4 * (n + 4) + guard};
+      const w = 2 ** 32 - 4 * n;
+      const top = {w, out: w - guard - 4 * (n + 4), mask: 0, masked: 0, table: 0};
+      top.mask = top.out - guard - 4 * n;
+      top.masked = top.mask - guard - 4 * n;
+      top.table = top.masked - guard - 256;
+      for (const {w, out, mask, masked, table} of [above2GiB, top]) {
+        const regions: Array<[number, number]> = [[w, 4 * n], [out, 4 * (n + 4)], [mask, 4 * n], [masked, 4 * n], [table, 256]];
+        for (const [start, length] of regions) bytes.fill(0xab, start - guard, Math.min(start + length + guard, 2 ** 32));
+        new Float32Array(big.buffer, w, n).set(values);
+        bytes.fill(0, table, table + 256);
+        // The i32 that a pointer above 2 GiB is in JavaScript, as Emscripten's _malloc returns it.
+        const i32 = (pointer: number) => pointer | 0;
+        bigPasses.initTable(i32(table));
+        const count = bigPasses.bracket(i32(w), n, lo, hi, i32(out), i32(table));
+        bigPasses.cut(i32(w), n, threshold, i32(mask), i32(masked));
+        const want = expected(values, lo, hi, threshold);
+        expect({
+          count, above: bigPasses.above(), maxBits: bigPasses.maxBits(),
+          listed: Array.from(new Uint32Array(big.buffer, out, count)),
+          mask: Array.from(new Uint32Array(big.buffer, mask, n)),
+          masked: Array.from(new Uint32Array(big.buffer, masked, n)),
+        }).toEqual(want);
+        // The bytes around every array are untouched.
+        for (const [start, length] of regions) {
+          expect(bytes.subarray(start - guard, start).every((b) => b === 0xab)).toBe(true);
+          expect(bytes.subarray(start + length, Math.min(start + length + guard, 2 ** 32))
+              .every((b) => b === 0xab)).toBe(true);
+        }
+      }
+    }
   });
 
   it('is the compilation of magnitude.wat (npm run build:wasm)', () => {
@@ -290,6 +339,178 @@ describe('wasmMagnitudeCut', () => {
     expect(wasmMagnitudeCut(onCpu, 2, 'w')).toBeNull();
     onCpu.dispose();
     await tf.setBackend('wasm');
+  });
+
+  describe('on a full heap, and with pointers above 2 GiB (simulated by replacing _malloc)', () => {
+    interface Module {
+      HEAPU8: Uint8Array;
+      _malloc(bytes: number): number;
+      _free(pointer: number): void;
+    }
+    const moduleOf = () => (tf.backend() as unknown as {wasm: Module}).wasm;
+    const n = 131077;
+
+    /**
+     * Runs `body` with the backend's `_malloc` replaced by `malloc` (given the real one); returns what `body`
+     * returned and every pointer given to `_free`.
+     */
+    function withMalloc<T>(malloc: (bytes: number, real: (bytes: number) => number) => number, body: () => T) {
+      const wasm = moduleOf();
+      // Emscripten's first _malloc call replaces Module._malloc with the wasm export: have it happen now.
+      wasm._free(wasm._malloc(16));
+      const {_malloc: real, _free: free} = wasm;
+      const freed: number[] = [];
+      wasm._malloc = (bytes) => malloc(bytes, real);
+      wasm._free = (pointer) => {
+        freed.push(pointer);
+        free(pointer);
+      };
+      try {
+        return {result: body(), freed};
+      } finally {
+        wasm._malloc = real;
+        wasm._free = free;
+      }
+    }
+
+    /**
+     * The first KiB of the heap, below Emscripten's static data: no correct program writes there, and a
+     * _malloc result of 0 used as a pointer writes there first.
+     */
+    const lowBytes = () => Array.from(moduleOf().HEAPU8.subarray(0, 1024));
+
+    /** tfjs still computes: a fresh op gives the right values. */
+    function expectTfjsWorks(): void {
+      const x = tf.tensor([1, -2, 3]);
+      const y = tf.add(tf.abs(x), 1);
+      expect(Array.from(y.dataSync())).toEqual([2, 3, 4]);
+      tf.dispose([x, y]);
+    }
+
+    it.each([
+      ['returns 0', () => 0],
+      ['throws (a build that aborts)', () => {
+        throw new Error('Aborted(OOM)');
+      }],
+    ])('finds the same mask with the radix selection when _malloc %s for the scratch', (_, refuse) => {
+      const low = lowBytes();
+      const tensors = tf.memory().numTensors;
+      let refused = 0;
+      for (const [, make] of kinds.slice(0, 3)) {
+        for (const sparsity of [0.5, 0.9]) {
+          const {freed} = withMalloc((bytes, real) => {
+            // The scratch is the only request larger than the weight.
+            if (bytes <= 4 * n) return real(bytes);
+            refused++;
+            return refuse();
+          }, () => expect(difference(both(make(n), keepCount(n, sparsity)))).toBe('none'));
+          expect(freed).not.toContain(0);
+        }
+      }
+      expect(refused).toBe(6);
+      expect(lowBytes()).toEqual(low);
+      expect(tf.memory().numTensors).toBe(tensors);
+      expectTfjsWorks();
+    });
+
+    it('lets PruneLowMagnitude.updateMasks resolve with the usual mask when the heap has no room for the scratch', async () => {
+      const source = tfl.sequential({layers: [tfl.layers.dense({units: 512, inputShape: [300], kernelInitializer: 'zeros'})]});
+      const model = pruneLowMagnitude(source, {pruningSchedule: new ConstantSparsity({targetSparsity: 0.8, beginStep: 0})});
+      source.dispose();
+      const wrapper = model.layers[0] as PruneLowMagnitude;
+      const {weight, mask, threshold} = wrapper.getPrunedWeights()[0];
+      const values = gaussian(300 * 512, 12);
+      const update = async (malloc: (bytes: number, real: (bytes: number) => number) => number) => {
+        const kernel = tf.tensor(values, [300, 512]);
+        weight.write(kernel);
+        kernel.dispose();
+        // withMalloc's body is synchronous; the mask update runs before its first await.
+        await withMalloc(malloc, () => wrapper.updateMasks(0.8)).result;
+        return [weight, mask, threshold].map((v) => Array.from(bitsOf(v.read().dataSync() as Float32Array)));
+      };
+      const low = lowBytes();
+      const withRoom = await update((bytes, real) => real(bytes));
+      const full = await update((bytes, real) => (bytes > 4 * values.length ? 0 : real(bytes)));
+      expect(full).toEqual(withRoom);
+      expect(full[1].filter((b) => b !== 0)).toHaveLength(keepCount(values.length, 0.8));
+      expect(lowBytes()).toEqual(low);
+      model.dispose();
+      expectTfjsWorks();
+    });
+
+    it('throws, writing nothing, when tfjs has no room for the mask and the masked weight', () => {
+      const values = gaussian(n, 13);
+      const weight = tf.tensor(values);
+      const low = lowBytes();
+      const tensors = tf.memory().numTensors;
+      // tfjs-backend-wasm takes _malloc's 0 as the output's place.
+      withMalloc((bytes, real) => (bytes === 4 * n ? 0 : real(bytes)), () => {
+        expect(() => wasmMagnitudeCut(weight, keepCount(n, 0.5), 'weight "w"')).toThrow(
+            `Cannot update the mask of weight "w": the wasm heap has no room for the mask and the masked weight (2 x ${4 * n} ` +
+            'bytes). Dispose of unused tensors or models first.');
+      });
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(lowBytes()).toEqual(low);
+      expect(Array.from(weight.dataSync())).toEqual(Array.from(values));
+      weight.dispose();
+      expectTfjsWorks();
+    });
+
+    it('uses pointers above 2 GiB, which _malloc returns as negative numbers, as unsigned offsets', () => {
+      const scratch: number[] = [];
+      // p - 2^32 is p as an unsigned 32-bit integer (>>> 0), as a pointer at 2^31 + x is -2^31 + x.
+      const {freed} = withMalloc((bytes, real) => {
+        const pointer = real(bytes);
+        if (bytes > 4 * n) scratch.push(pointer);
+        return pointer - 2 ** 32;
+      }, () => {
+        for (const [, make] of kinds.slice(0, 3)) {
+          for (const sparsity of [0.5, 0.9]) expect(difference(both(make(n), keepCount(n, sparsity)))).toBe('none');
+        }
+      });
+      // The scratch of each cut is freed as the unsigned pointer (tfjs frees its tensors the same way).
+      expect(scratch).toHaveLength(6);
+      expect(freed).toEqual(expect.arrayContaining(scratch));
+      expect(freed.every((pointer) => pointer > 0 && pointer < 2 ** 32)).toBe(true);
+      expectTfjsWorks();
+    });
+
+    it('takes the portable path when a new backend has no room for its shuffle table, and tries again next time', async () => {
+      // A new backend (a new heap) without an instance of magnitude.wat yet.
+      const factory = tf.findBackendFactory('wasm');
+      tf.removeBackend('wasm');
+      tf.registerBackend('wasm', factory, 2);
+      await tf.setBackend('wasm');
+      const values = gaussian(40000, 14);
+      const weight = tf.tensor(values);
+      const low = lowBytes();
+      const noTable = withMalloc((bytes, real) => (bytes === 256 ? 0 : real(bytes)),
+          () => wasmMagnitudeCut(weight, keepCount(40000, 0.5), 'weight "w"'));
+      expect(noTable.result).toBeNull();
+      expect(lowBytes()).toEqual(low);
+      // With room, and a table above 2 GiB (simulated): exact.
+      const k = keepCount(40000, 0.5);
+      const {result: cut} = withMalloc((bytes, real) => real(bytes) - 2 ** 32, () => wasmMagnitudeCut(weight, k, 'weight "w"'));
+      expect(cut).not.toBeNull();
+      const portable = cutAtThreshold(weight, kthLargestMagnitude(values, k));
+      expect(Array.from(cut!.mask.dataSync())).toEqual(Array.from(portable.mask.dataSync()));
+      expect(Array.from(cut!.masked.dataSync())).toEqual(Array.from(portable.masked.dataSync()));
+      tf.dispose([weight, cut!.mask, cut!.masked, cut!.threshold, portable.mask, portable.masked]);
+      expect(lowBytes()).toEqual(low);
+      expectTfjsWorks();
+    });
+
+    it('converts _malloc\'s int32 to the unsigned offset, and refuses 0 and exceptions', () => {
+      const returning = (value: number) => ({_malloc: () => value});
+      expect(heapAllocate(returning(-1736571264), 8)).toBe(2558396032);
+      expect(heapAllocate(returning(-2147483648), 8)).toBe(2147483648);
+      expect(heapAllocate(returning(-16), 8)).toBe(4294967280);
+      expect(heapAllocate(returning(5242880), 8)).toBe(5242880);
+      expect(heapAllocate(returning(0), 8)).toBeNull();
+      expect(heapAllocate({_malloc: () => {
+        throw new WebAssembly.RuntimeError('Aborted(OOM)');
+      }}, 8)).toBeNull();
+    });
   });
 
   it('is what PruneLowMagnitude.updateMasks uses on wasm: the same masks and weights as on cpu', async () => {

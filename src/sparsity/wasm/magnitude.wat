@@ -4,6 +4,12 @@
 ;; pattern with the sign cleared: that orders like the magnitude and is a
 ;; non-negative i32, so signed compares are exact.
 ;;
+;; Pointers are unsigned, as wasm addresses are: one above 2 GiB may arrive as
+;; a negative i32 and addresses the same byte. They are only ever added to,
+;; never compared: the loops compare a byte offset from the start of their
+;; arrays (below 4n, n < 2^30), so no sum wraps, even for an array that ends at
+;; the top of a 4 GiB memory.
+;;
 ;; Neither pass branches on the data: on weights that change between calls a
 ;; branch taken for a few percent of them costs more than the rest of the pass.
 ;;
@@ -63,19 +69,19 @@
   (func (export "bracket")
       (param $w i32) (param $n i32) (param $lo i32) (param $hi i32) (param $out i32) (param $table i32)
       (result i32)
-    (local $p i32) (local $end i32) (local $count i32) (local $lanes i32) (local $s i32)
+    (local $i i32) (local $p i32) (local $end i32) (local $count i32) (local $lanes i32) (local $s i32)
     (local $b0 v128) (local $above0 v128) (local $in0 v128)
     (local $b1 v128) (local $above1 v128) (local $in1 v128)
     (local $vlo v128) (local $vhi v128) (local $absMask v128) (local $accAbove v128) (local $accMax v128)
     (local.set $vlo (i32x4.splat (local.get $lo)))
     (local.set $vhi (i32x4.splat (local.get $hi)))
     (local.set $absMask (i32x4.splat (i32.const 0x7fffffff)))
-    (local.set $p (local.get $w))
-    ;; Eight values per iteration.
-    (local.set $end (i32.add (local.get $w) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    ;; $i is a byte offset into w; eight values per iteration.
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2)))
     (block $vectorsDone
       (loop $vectors
-        (br_if $vectorsDone (i32.ge_u (local.get $p) (local.get $end)))
+        (br_if $vectorsDone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $p (i32.add (local.get $w) (local.get $i)))
         (local.set $b0 (v128.and (v128.load (local.get $p)) (local.get $absMask)))
         (local.set $b1 (v128.and (v128.load offset=16 (local.get $p)) (local.get $absMask)))
         (local.set $above0 (i32x4.gt_s (local.get $b0) (local.get $vhi)))
@@ -98,16 +104,16 @@
             (i8x16.swizzle (local.get $b1)
                 (v128.load (i32.add (local.get $table) (i32.shl (local.get $lanes) (i32.const 4))))))
         (local.set $count (i32.add (local.get $count) (i32.popcnt (local.get $lanes))))
-        (local.set $p (i32.add (local.get $p) (i32.const 32)))
+        (local.set $i (i32.add (local.get $i) (i32.const 32)))
         (br $vectors)))
     (global.set $above (i32.sub (i32.const 0) (call $laneSum (local.get $accAbove))))
     (global.set $maxBits (call $laneMax (local.get $accMax)))
     ;; The last n mod 8 values.
-    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
     (block $done
       (loop $scalars
-        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $s (i32.and (i32.load (local.get $p)) (i32.const 0x7fffffff)))
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $s (i32.and (i32.load (i32.add (local.get $w) (local.get $i))) (i32.const 0x7fffffff)))
         (if (i32.gt_s (local.get $s) (global.get $maxBits)) (then (global.set $maxBits (local.get $s))))
         (if (i32.gt_s (local.get $s) (local.get $hi))
           (then (global.set $above (i32.add (global.get $above) (i32.const 1))))
@@ -116,7 +122,7 @@
               (then
                 (i32.store (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))) (local.get $s))
                 (local.set $count (i32.add (local.get $count) (i32.const 1)))))))
-        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $scalars)))
     (local.get $count))
 

@@ -23,6 +23,12 @@
  * every update sees new weights, and a branch taken for a few percent of them
  * at random costs more than a whole pass (comparison sorts are avoided for the
  * same reason).
+ *
+ * Heap addresses are unsigned: Emscripten's `_malloc` returns an int32,
+ * negative above 2 GiB, so every pointer goes through `>>> 0` (as in
+ * tfjs-backend-wasm) before it offsets a view or reaches magnitude.wat. When
+ * the heap has no room for the scratch, the threshold is found by the radix
+ * selection instead, which needs none; nothing is written at address 0.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {DataId, DataType, KernelFunc, NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
@@ -102,6 +108,22 @@ function findMemory(backend: WasmBackend): WebAssembly.Memory | null {
   return null;
 }
 
+/**
+ * `bytes` on the heap of `wasm`: the unsigned byte offset, or null when the
+ * heap has no room (Emscripten's `_malloc` then returns 0, or throws where it
+ * was built to abort). `_malloc` returns an int32, negative from 2 GiB on;
+ * `>>> 0` makes it the offset, as tfjs-backend-wasm does.
+ */
+export function heapAllocate(wasm: Pick<WasmBackend['wasm'], '_malloc'>, bytes: number): number | null {
+  let pointer: number;
+  try {
+    pointer = wasm._malloc(bytes) >>> 0;
+  } catch {
+    return null;
+  }
+  return pointer === 0 ? null : pointer;
+}
+
 function instantiate(backend: WasmBackend): Instance | null {
   if (instances.has(backend)) return instances.get(backend)!;
   let instance: Instance | null = null;
@@ -112,10 +134,12 @@ function instantiate(backend: WasmBackend): Instance | null {
     // validate() is false where the engine has no SIMD. A module this small may be compiled
     // synchronously everywhere (browsers allow it on the main thread below 4 KB).
     if (WebAssembly.validate(bytes)) {
+      // 256 bytes for the life of the backend. Without them (a full heap) there is no instance this
+      // time, and the caller takes the portable path; the next call tries again.
+      const table = heapAllocate(backend.wasm, 256);
+      if (table === null) return null;
       const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), {env: {memory}})
           .exports as unknown as MagnitudeExports;
-      // 256 bytes for the life of the backend.
-      const table = backend.wasm._malloc(256);
       backend.wasm.HEAPU8.fill(0, table, table + 256);
       exports.initTable(table);
       instance = {exports, table};
@@ -238,12 +262,14 @@ function cutInHeap(
     exports.cut(w, n, threshold, mask, masked);
     return threshold;
   };
-  // Also names the first NaN or infinite value in its error.
+  // The portable path's radix selection, on the weight where it lies; needs no heap. Also names the
+  // first NaN or infinite value in its error.
   const exact = () => cut(kthLargestMagnitude(new Float32Array(heap(), w, n), k, name).bits);
   if (n < MIN_SAMPLED) return exact();
-  const {lo, hi} = sampleBracket(new Uint32Array(heap(), w, n), n - k, WEIGHT_SAMPLE, -1, MAX_FINITE_BITS);
   // The patterns in the bracket, then those of the brackets inside it: at most 2n, plus 4 per level.
-  const scratch = backend.wasm._malloc((2 * n + 4 * 32) * 4);
+  const scratch = heapAllocate(backend.wasm, (2 * n + 4 * 32) * 4);
+  if (scratch === null) return exact();
+  const {lo, hi} = sampleBracket(new Uint32Array(heap(), w, n), n - k, WEIGHT_SAMPLE, -1, MAX_FINITE_BITS);
   try {
     const count = exports.bracket(w, n, lo, hi, scratch, instance.table);
     const above = exports.above();
@@ -259,7 +285,10 @@ function cutInHeap(
   }
 }
 
-/** Inputs `{x}` (float32, at least one value); attrs `{k, name}`; outputs `[mask, masked, threshold]`. */
+/**
+ * Inputs `{x}` (float32, at least one value); attrs `{k, name}`; outputs `[mask, masked, threshold]`.
+ * Throws, with the heap as it was, when tfjs could not allocate the outputs.
+ */
 const magnitudeCutKernel: KernelFunc = ({inputs, backend, attrs}) => {
   const wasm = backend as WasmBackend;
   const instance = instantiate(wasm)!;
@@ -269,7 +298,14 @@ const magnitudeCutKernel: KernelFunc = ({inputs, backend, attrs}) => {
   const outputs = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput([], 'float32')];
   try {
     // Offsets stay put when the heap grows; views of it are made after every allocation.
-    const offset = (info: TensorInfo) => wasm.dataIdMap.get(info.dataId)!.memoryOffset;
+    const offset = (info: TensorInfo) => wasm.dataIdMap.get(info.dataId)!.memoryOffset >>> 0;
+    // tfjs-backend-wasm does not check its own _malloc: on a full heap an output lies at 0. The
+    // portable path would need more room still (its tf ops keep five tensors of the weight's size).
+    if (outputs.some((output) => offset(output) === 0)) {
+      throw new Error(
+          `Cannot update the mask of ${name}: the wasm heap has no room for the mask and the masked weight ` +
+          `(2 x ${4 * n} bytes). Dispose of unused tensors or models first.`);
+    }
     const threshold = cutInHeap(instance, wasm, offset(x), n, k, offset(outputs[0]), offset(outputs[1]), name);
     new Uint32Array(wasm.wasm.HEAPU8.buffer, offset(outputs[2]), 1)[0] = threshold;
     return outputs;
@@ -299,6 +335,8 @@ export interface WasmCut {
  * @param k How many magnitudes to keep, in [1, weight.size].
  * @param weightName Used in the error for NaN or infinite weights.
  * @throws PruningError when the weight holds NaN or an infinite value.
+ * @throws Error when the wasm heap has no room for the mask and the masked
+ * weight (nothing is written then).
  */
 export function wasmMagnitudeCut(weight: tf.Tensor, k: number, weightName: string): WasmCut | null {
   if (tf.getBackend() !== 'wasm' || weight.dtype !== 'float32' || weight.size === 0) return null;
