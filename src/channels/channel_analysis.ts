@@ -40,6 +40,12 @@ export interface ChannelAnalysis {
   readonly paths: Map<tfl.layers.Layer, string>;
 }
 
+/** The layer a PruneLowMagnitude wrapper holds (channel masks live on its weights), or the layer itself. */
+export function unwrapped(layer: tfl.layers.Layer): tfl.layers.Layer {
+  const inner = (layer as unknown as {layer?: unknown}).layer;
+  return layer.getClassName() === 'PruneLowMagnitude' && inner instanceof tfl.layers.Layer ? inner : layer;
+}
+
 function connectNode(space: ChannelSpace, node: GraphNode): void {
   if (node.kind === 'link') {
     const input = space.slotsOf(node.inputs[0]);
@@ -52,9 +58,10 @@ function connectNode(space: ChannelSpace, node: GraphNode): void {
     }
     return;
   }
-  const className = node.layer.getClassName();
+  const layer = unwrapped(node.layer);
+  const className = layer.getClassName();
   const rule = ruleFor(className);
-  const ctx = new ConnectContext(space, node);
+  const ctx = new ConnectContext(space, node, layer);
   if (rule === undefined) {
     ctx.blockAll(unsupportedReason(className));
   } else {
@@ -69,7 +76,7 @@ export function analyseChannels(model: tfl.LayersModel): ChannelAnalysis {
   for (const node of graph.nodes) connectNode(space, node);
   graph.inputs.forEach((t) => space.blockTensor(t, 'a model input keeps its shape'));
   graph.outputs.forEach((t) => space.blockTensor(t, 'a model output keeps its shape'));
-  const paths = new Map(graph.layers.map(({layer, path}) => [layer, path]));
+  const paths = new Map(graph.layers.map(({layer, path}) => [unwrapped(layer), path]));
 
   const channels = new Map<number, Channel>();
   const reasons = space.reasonsByRoot();

@@ -17,13 +17,10 @@ export class ConnectContext {
   readonly config: ConfigDict;
   readonly where: string;
 
-  constructor(readonly space: ChannelSpace, readonly node: GraphNode) {
-    this.config = node.layer.getConfig();
-    this.where = describeLayer(node.path, node.layer);
-  }
-
-  get layer(): Layer {
-    return this.node.layer;
+  /** `layer` is the node's layer, or the layer a pruning wrapper holds. */
+  constructor(readonly space: ChannelSpace, readonly node: GraphNode, readonly layer: Layer = node.layer) {
+    this.config = layer.getConfig();
+    this.where = describeLayer(node.path, layer);
   }
 
   input(i = 0): GraphTensor {
