@@ -38,10 +38,52 @@ export function configEntriesByPath(config: ConfigDict, prefix = '', into = new 
   return into;
 }
 
+/**
+ * Porting note: tfjs 4.22's SeparableConv2D.getConfig forgets
+ * `depthMultiplier`, so a saved model with a multiplier above 1 does not
+ * load; the layers of the models made here add it back.
+ */
+function keepDepthMultiplierInConfig(layer: tfl.layers.Layer): void {
+  const multiplier = (layer as unknown as {depthMultiplier?: number}).depthMultiplier;
+  if (layer.getClassName() !== 'SeparableConv2D' || multiplier == null) return;
+  const getConfig = layer.getConfig.bind(layer);
+  Object.defineProperty(layer, 'getConfig', {
+    value: () => ({...getConfig(), depthMultiplier: multiplier}),
+    configurable: true, writable: true,
+  });
+}
+
+/** A deep copy of `model.getConfig()` with what tfjs's getConfig forgets (SeparableConv2D's depthMultiplier). */
+export function modelConfigOf(model: tfl.LayersModel): ConfigDict {
+  const config = JSON.parse(JSON.stringify(model.getConfig())) as ConfigDict;
+  const entries = configEntriesByPath(config);
+  for (const [path, layer] of layersByPath(model)) {
+    const multiplier = (layer as unknown as {depthMultiplier?: number}).depthMultiplier;
+    const entry = entries.get(path);
+    if (layer.getClassName() === 'SeparableConv2D' && entry !== undefined && entry['depthMultiplier'] == null &&
+        multiplier != null) {
+      entry['depthMultiplier'] = multiplier;
+    }
+  }
+  return config;
+}
+
 /** Builds a model of class `className` from a config, through tfjs's class registry. */
 export function modelFromConfig(className: string, config: ConfigDict): tfl.LayersModel {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
   if (entry === undefined) throw new Error(`No model class "${className}" is registered with tfjs.`);
   const [cls, fromConfig] = entry;
-  return fromConfig(cls, config) as tfl.LayersModel;
+  const model = fromConfig(cls, config) as tfl.LayersModel;
+  for (const layer of layersByPath(model).values()) keepDepthMultiplierInConfig(layer);
+  return model;
+}
+
+/** A copy of a model (uncompiled): the same config and the same weights. */
+export function cloneModel(model: tfl.LayersModel): tfl.LayersModel {
+  const copy = modelFromConfig(model.getClassName(), modelConfigOf(model));
+  const targets = layersByPath(copy);
+  tf.tidy(() => {
+    for (const [path, source] of layersByPath(model)) targets.get(path)?.setWeights(source.getWeights());
+  });
+  return copy;
 }

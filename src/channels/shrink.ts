@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import type {GraphTensor} from '../graph/model_graph';
-import {argumentMessage, deepCopy} from '../util/validation';
+import {argumentMessage} from '../util/validation';
 import {type Channel, type ChannelAnalysis, analyseChannels} from './channel_analysis';
-import {configEntriesByPath, layersByPath, modelFromConfig} from './model_walk';
+import {configEntriesByPath, layersByPath, modelConfigOf, modelFromConfig} from './model_walk';
 import {ruleFor} from './rules';
 import {zeroChannels} from './zero_channels';
 
@@ -70,35 +70,16 @@ function resizeNestedInputs(
   }
 }
 
-/**
- * Porting note: tfjs 4.22's SeparableConv2D.getConfig forgets
- * `depthMultiplier`, so a saved model with a multiplier above 1 does not
- * load; the layers of the models made here add it back.
- */
-function keepDepthMultiplierInConfig(layer: tfl.layers.Layer): void {
-  const multiplier = (layer as unknown as {depthMultiplier?: number}).depthMultiplier;
-  if (layer.getClassName() !== 'SeparableConv2D' || multiplier == null) return;
-  const getConfig = layer.getConfig.bind(layer);
-  Object.defineProperty(layer, 'getConfig', {
-    value: () => ({...getConfig(), depthMultiplier: multiplier}),
-    configurable: true, writable: true,
-  });
-}
-
 /** Builds the smaller model without the channels in `removed` (roots), copying and slicing every weight. */
 export function rebuildWithout(model: tfl.LayersModel, analysis: ChannelAnalysis, removed: Set<number>): tfl.LayersModel {
   const {space} = analysis;
   const kept = (slots: readonly number[]) =>
     slots.flatMap((slot, i) => (removed.has(space.find(slot)) ? [] : [i]));
-  const config = deepCopy(model.getConfig());
+  const config = modelConfigOf(model);
   const entries = configEntriesByPath(config);
   for (const [layer, path] of analysis.paths) {
     const entry = entries.get(path);
     if (entry === undefined) continue;
-    const depthMultiplier = (layer as unknown as {depthMultiplier?: number}).depthMultiplier;
-    if (layer.getClassName() === 'SeparableConv2D' && entry['depthMultiplier'] == null && depthMultiplier != null) {
-      entry['depthMultiplier'] = depthMultiplier;
-    }
     const rule = ruleFor(layer.getClassName());
     const out = space.layerRoleSlots(layer, 'out');
     if (rule?.resize !== undefined && out !== undefined) rule.resize(entry, kept(out).length);
@@ -116,7 +97,6 @@ export function rebuildWithout(model: tfl.LayersModel, analysis: ChannelAnalysis
   }
   const shrunk = modelFromConfig(model.getClassName(), config);
   const targets = layersByPath(shrunk);
-  for (const layer of targets.values()) keepDepthMultiplierInConfig(layer);
   tf.tidy(() => {
     for (const [path, source] of layersByPath(model)) {
       const target = targets.get(path);
@@ -147,7 +127,8 @@ export function rebuildWithout(model: tfl.LayersModel, analysis: ChannelAnalysis
  *
  * @param model A Sequential or functional model.
  * @returns A new, uncompiled model of the same class.
- * @throws TypeError when `model` is not a Sequential or functional LayersModel.
+ * @throws TypeError when `model` is not a Sequential or functional LayersModel, or still holds
+ *   PruneLowMagnitude wrappers.
  *
  * @example
  * ```ts
@@ -168,6 +149,11 @@ export function rebuildWithout(model: tfl.LayersModel, analysis: ChannelAnalysis
  */
 export function shrinkModel(model: tfl.LayersModel): tfl.LayersModel {
   checkLayersModel('shrinkModel', model);
+  const wrapper = [...layersByPath(model)].find(([, layer]) => layer.getClassName() === 'PruneLowMagnitude');
+  if (wrapper !== undefined) {
+    throw new TypeError(`shrinkModel: model "${model.name}" still holds the pruning wrapper "${wrapper[0]}"; ` +
+        'call stripPruning(model) first and shrink its result.');
+  }
   const analysis = analyseChannels(model);
   const zeros = zeroChannels(analysis);
   const slotZero = new Map<number, boolean>();

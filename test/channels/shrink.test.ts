@@ -2,7 +2,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {zeroLeastImportantChannels} from '../../src/channels/one_shot';
 import {shrinkModel} from '../../src/channels/shrink';
+import {pruneLowMagnitude} from '../../src/sparsity/prune';
 import {saveToMemory} from '../../src/io/gzipped_size';
 import {snapshot} from '../helpers/models';
 import {maxRelativeDifference, parameterCount, seedWeights, zeroChannels} from './helpers';
@@ -213,5 +215,39 @@ describe('shrinkModel', () => {
   it('rejects what is not a layers model, naming the argument', () => {
     expect(() => shrinkModel({} as tfl.LayersModel)).toThrow(
         "shrinkModel: 'model' must be a tf.Sequential or functional tf.LayersModel, but got an object.");
+  });
+});
+
+describe('zeroLeastImportantChannels then shrinkModel', () => {
+  it('halves every prunable group of a CNN and keeps the outputs of the zeroed model', () => {
+    const input = tfl.input({shape: [8, 8, 3]});
+    const a = tfl.layers.conv2d({filters: 8, kernelSize: 3, padding: 'same', name: 'a', activation: 'relu'}).apply(input) as ST;
+    const bn = tfl.layers.batchNormalization({name: 'bn'}).apply(a) as ST;
+    const b = tfl.layers.conv2d({filters: 8, kernelSize: 3, padding: 'same', name: 'b'}).apply(bn) as ST;
+    const sum = tfl.layers.add({name: 'sum'}).apply([bn, b]) as ST;
+    const c = tfl.layers.conv2d({filters: 6, kernelSize: 1, name: 'c', activation: 'relu'}).apply(sum) as ST;
+    const joined = tfl.layers.concatenate({name: 'cat'}).apply([sum, c]) as ST;
+    const pooled = tfl.layers.globalAveragePooling2d({name: 'gap'}).apply(joined) as ST;
+    const output = tfl.layers.dense({units: 3, name: 'head'}).apply(pooled) as ST;
+    const model = tfl.model({inputs: input, outputs: output});
+    seedWeights(model);
+    const {model: zeroed, zeroed: count} = zeroLeastImportantChannels(model, 0.5);
+    expect(count).toBe(4 + 3);
+    const small = shrinkModel(zeroed);
+    expect(shapes(small, 'a')).toEqual(['3x3x3x4', '4']);
+    expect(shapes(small, 'b')).toEqual(['3x3x4x4', '4']);
+    expect(shapes(small, 'c')).toEqual(['1x1x4x3', '3']);
+    expect(shapes(small, 'head')).toEqual(['7x3', '3']);
+    expectSameOutputs(zeroed, small, [8, 8, 3]);
+    zeroed.dispose();
+    small.dispose();
+  });
+
+  it('refuses a model that still holds pruning wrappers', () => {
+    const model = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2], name: 'd'})]});
+    const wrapped = pruneLowMagnitude(model);
+    expect(() => shrinkModel(wrapped)).toThrow(
+        `shrinkModel: model "${wrapped.name}" still holds the pruning wrapper "prune_low_magnitude_d"; ` +
+        'call stripPruning(model) first and shrink its result.');
   });
 });
