@@ -1,14 +1,16 @@
 /**
- * The on-disk form of model artifacts: the `model.json` + `weights.bin` pair
- * that tfjs's converter and tfjs-node write. Shared by the Node file handler
- * and getGzippedModelSize, so that the measured bytes are the written bytes.
- * Browser-safe (no Node imports).
+ * The on-disk form of model artifacts: a `model.json` and the one weights file
+ * it lists. Shared by the Node file handler and getGzippedModelSize, so that
+ * the measured bytes are the written bytes. getGzippedModelSize measures the
+ * tfjs-node layout (`weights.bin`); the Node handler names each save's weights
+ * file `weights.<16 hex digits>.bin` (see atomic_save.ts), which makes its
+ * model.json 17 bytes longer. Browser-safe (no Node imports).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 /** File name of the topology and manifest. */
 export const MODEL_FILE = 'model.json';
-/** File name of the weight data. */
+/** File name of the weight data in the tfjs-node layout (getGzippedModelSize measures it). */
 export const WEIGHTS_FILE = 'weights.bin';
 
 /**

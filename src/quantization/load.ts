@@ -7,7 +7,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {argumentMessage, describeValue} from '../util/validation';
 import {channelLayout, decodeAffine} from './codecs';
-import {PerChannelQuantization, elementCount, isPerChannel, specByteLength} from './manifest';
+import {PerChannelQuantization, elementCount, isPerChannel} from './manifest';
+import {WeightSlot, checkWeights} from './manifest_check';
 
 const CALLER = 'loadQuantizedLayersModel';
 
@@ -16,67 +17,28 @@ function asBytes(weightData: tf.io.WeightData): Uint8Array {
   return new Uint8Array(tf.io.concatenateArrayBuffers(weightData));
 }
 
-/** Byte length of a string weight, read from its length prefixes (4-byte little-endian each). */
-function stringWeightByteLength(bytes: Uint8Array, offset: number, count: number): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset);
-  let length = 0;
-  for (let i = 0; i < count; i++) length += 4 + view.getUint32(offset + length, true);
-  return length;
-}
-
+/** The float32 values of a per-channel weight (its entry already checked by checkWeights). */
 function decodePerChannel(spec: tf.io.WeightsManifestEntry, bytes: Uint8Array): Float32Array {
   const q = spec.quantization as unknown as PerChannelQuantization;
-  const shape = spec.shape;
-  const n = elementCount(shape);
-  const valid = Number.isInteger(q.axis) && q.axis >= 0 && q.axis < shape.length && Array.isArray(q.scale) &&
-      Array.isArray(q.zeroPoint) && q.scale.length === shape[q.axis] && q.zeroPoint.length === shape[q.axis];
-  if (!valid) {
-    throw new Error(`${CALLER}: weight '${spec.name}' has a malformed per-channel quantization ` +
-        `(axis ${describeAxis(q.axis)} of shape [${shape.join(', ')}] needs one scale and one zero point per channel).`);
-  }
-  // A scale that is not a positive number (null in a damaged file) would decode the channel to zeros or NaN.
-  const highestCode = q.dtype === 'uint8-per-channel' ? 255 : 65535;
-  const bad = q.scale.findIndex((s, c) => !(typeof s === 'number' && s > 0 && Number.isFinite(s)) ||
-      !(Number.isInteger(q.zeroPoint[c]) && q.zeroPoint[c] >= 0 && q.zeroPoint[c] <= highestCode));
-  if (bad >= 0) {
-    throw new Error(`${CALLER}: weight '${spec.name}' has a malformed per-channel quantization (channel ${bad} has ` +
-        `scale ${describeValue(q.scale[bad])} and zero point ${describeValue(q.zeroPoint[bad])}; a scale is a finite ` +
-        `number > 0 and a zero point an integer in [0, ${highestCode}]).`);
-  }
+  const n = elementCount(spec.shape);
   // slice() copies to a fresh, aligned buffer (the codes may start at an odd offset).
   const codes = q.dtype === 'uint8-per-channel' ? bytes.subarray(0, n) : new Uint16Array(bytes.slice(0, 2 * n).buffer);
   const out = new Float32Array(n);
-  decodeAffine(codes, channelLayout(shape, q.axis), q, out);
+  decodeAffine(codes, channelLayout(spec.shape, q.axis), q, out);
   return out;
 }
 
-function describeAxis(axis: unknown): string {
-  return typeof axis === 'number' ? String(axis) : JSON.stringify(axis);
-}
-
 /**
- * Returns artifacts in which every per-channel weight is replaced by its
- * float32 values; all other entries (float32, int32 and tfjs's own
- * uint8/uint16/float16 quantization) are passed through for tfjs to decode.
+ * Artifacts in which every per-channel weight is replaced by its float32 values; all
+ * other entries (float32, int32, string and tfjs's own uint8/uint16/float16
+ * quantization) are passed through for tfjs to decode. `slots` place every entry in
+ * `bytes` (string weights included).
  */
-export function dequantizePerChannel(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifacts {
-  const specs = artifacts.weightSpecs;
-  if (specs == null || artifacts.weightData == null || !specs.some(isPerChannel)) return artifacts;
-  const bytes = asBytes(artifacts.weightData);
+function dequantize(artifacts: tf.io.ModelArtifacts, bytes: Uint8Array, slots: readonly WeightSlot[]):
+    tf.io.ModelArtifacts {
   const parts: Uint8Array[] = [];
   const outSpecs: tf.io.WeightsManifestEntry[] = [];
-  let offset = 0;
-  for (const spec of specs) {
-    const byteLength = spec.dtype === 'string' && spec.quantization == null ?
-      stringWeightByteLength(bytes, offset, elementCount(spec.shape)) : specByteLength(spec);
-    if (byteLength === null) {
-      throw new Error(`${CALLER}: weight '${spec.name}' has an unknown dtype ` +
-          `(${JSON.stringify(spec.quantization?.dtype ?? spec.dtype)}).`);
-    }
-    if (offset + byteLength > bytes.byteLength) {
-      throw new Error(`${CALLER}: the weight data ends before weight '${spec.name}' ` +
-          `(${bytes.byteLength} bytes, the manifest needs at least ${offset + byteLength}).`);
-    }
+  for (const {spec, offset, byteLength} of slots) {
     const slice = bytes.subarray(offset, offset + byteLength);
     if (isPerChannel(spec)) {
       const values = decodePerChannel(spec, slice);
@@ -87,7 +49,6 @@ export function dequantizePerChannel(artifacts: tf.io.ModelArtifacts): tf.io.Mod
       parts.push(slice);
       outSpecs.push(spec);
     }
-    offset += byteLength;
   }
   const total = parts.reduce((sum, p) => sum + p.byteLength, 0);
   const weightData = new Uint8Array(total);
@@ -99,16 +60,20 @@ export function dequantizePerChannel(artifacts: tf.io.ModelArtifacts): tf.io.Mod
   return {...artifacts, weightSpecs: outSpecs, weightData: weightData.buffer};
 }
 
-function byteLengthOf(weightData: tf.io.WeightData): number {
-  return Array.isArray(weightData) ? weightData.reduce((sum, b) => sum + b.byteLength, 0) : weightData.byteLength;
+/** Per-channel weights are decoded here, so every entry must be placed, also those after an unknown one. */
+function unknownDtype(spec: tf.io.WeightsManifestEntry): Error {
+  return new Error(`${CALLER}: weight '${spec.name}' has an unknown dtype ` +
+      `(${JSON.stringify(spec.quantization?.dtype ?? spec.dtype)}).`);
 }
 
 /**
  * Rejects artifacts that cannot give the model they describe: a topology that is not a layers
- * model's JSON, weights listed without weight data (tfjs would keep the random initial weights), or
- * weight data whose length is not what the manifest lists (a weights file from another model).
+ * model's JSON, weights listed without weight data (tfjs would keep the random initial weights),
+ * weight data whose length is not what the manifest lists (a weights file from another model), or a
+ * manifest entry that no codec writes (a NaN or zero scale, codes that decode to infinities; see
+ * manifest_check.ts). Returns the artifacts tfjs can load: per-channel weights decoded.
  */
-function checkArtifacts(artifacts: tf.io.ModelArtifacts): void {
+function checkAndDequantize(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifacts {
   const topology = artifacts.modelTopology;
   if (topology == null || typeof topology !== 'object' || topology instanceof ArrayBuffer) {
     throw new TypeError(argumentMessage(
@@ -116,27 +81,17 @@ function checkArtifacts(artifacts: tf.io.ModelArtifacts): void {
   }
   const specs = artifacts.weightSpecs ?? [];
   if (artifacts.weightData == null) {
-    if (specs.length > 0) {
-      throw new Error(`${CALLER}: the manifest lists ${specs.length} weight(s) (the first is '${specs[0].name}'), ` +
+    if (Array.isArray(specs) && specs.length > 0) {
+      throw new Error(`${CALLER}: the manifest lists ${specs.length} weight(s) (the first is '${specs[0]?.name}'), ` +
           'but the artifacts hold no weight data.');
     }
-    return;
+    return artifacts;
   }
-  const actual = byteLengthOf(artifacts.weightData);
-  let offset = 0;
-  for (const spec of specs) {
-    const byteLength = specByteLength(spec);
-    if (byteLength === null) return; // string weights: their length is in the data
-    offset += byteLength;
-    if (offset > actual) {
-      throw new Error(`${CALLER}: the weight data ends before weight '${spec.name}' ` +
-          `(${actual} bytes, the manifest needs at least ${offset}).`);
-    }
-  }
-  if (offset !== actual) {
-    throw new Error(`${CALLER}: the weight data holds ${actual} bytes, but the manifest lists ${offset}; ` +
-        'the weights do not belong to this model.');
-  }
+  const bytes = asBytes(artifacts.weightData);
+  const {slots, complete} = checkWeights(CALLER, specs, bytes, false);
+  if (!specs.some(isPerChannel)) return artifacts;
+  if (!complete) throw unknownDtype(specs[slots.length]);
+  return dequantize(artifacts, bytes, slots);
 }
 
 function isArtifacts(value: unknown): value is tf.io.ModelArtifacts {
@@ -176,9 +131,15 @@ async function loadArtifacts(
  * @param options Passed to `tf.loadLayersModel` (e.g. `strict`) and, for a URL, to
  *     `tf.io.getLoadHandlers`.
  * @returns The model, with float32 weights.
- * @throws TypeError when `source` is none of the above or its topology is not a layers model's JSON;
+ * @throws TypeError when `source` is none of the above, its topology is not a layers model's JSON
+ *     or a manifest entry is malformed (no name, a bad shape);
+ *     RangeError naming the weight and the field when a quantization entry holds what no codec
+ *     writes: a scale that is not a finite float32 > 0 (NaN, 0, 1e300, `null`, a string) or so small
+ *     that the highest code's step is 0 in float32 (1e-50), a `min` that is not finite, or codes
+ *     that decode to an infinity;
  *     Error when the URL matches no handler or several, a per-channel entry is malformed, or the
- *     weight data is missing or shorter or longer than the manifest lists.
+ *     weight data is missing or shorter or longer than the manifest lists (string weights
+ *     included).
  *
  * @example
  * ```ts
@@ -201,7 +162,5 @@ export async function loadQuantizedLayersModel(
   if (loaded == null || typeof loaded !== 'object') {
     throw new TypeError(`${CALLER}: the handler's load() must give model artifacts, but gave ${describeValue(loaded)}.`);
   }
-  checkArtifacts(loaded);
-  const artifacts = dequantizePerChannel(loaded);
-  return tfl.loadLayersModel(tf.io.fromMemory(artifacts), options);
+  return tfl.loadLayersModel(tf.io.fromMemory(checkAndDequantize(loaded)), options);
 }

@@ -13,6 +13,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
+import {hasOwnKey} from '../util/validation';
+
 /** The quantization dtypes tfjs's stock loader decodes. */
 export type StockQuantizationDtype = 'uint8' | 'uint16' | 'float16';
 
@@ -75,13 +77,14 @@ export function elementCount(shape: readonly number[]): number {
  */
 export function specByteLength(spec: tf.io.WeightsManifestEntry): number | null {
   const n = elementCount(spec.shape);
-  const quantization = spec.quantization as {dtype?: string} | undefined;
+  const quantization = spec.quantization as {dtype?: unknown} | undefined;
+  // Own keys only: a dtype such as "constructor" must not find Object.prototype's members.
   if (quantization != null) {
-    const bytes = CODE_BYTES[quantization.dtype as keyof typeof CODE_BYTES];
-    return bytes === undefined ? null : n * bytes;
+    const dtype = quantization.dtype;
+    if (typeof dtype !== 'string' || !hasOwnKey(CODE_BYTES, dtype)) return null;
+    return n * CODE_BYTES[dtype as keyof typeof CODE_BYTES];
   }
-  const bytes = RAW_BYTES[spec.dtype];
-  return bytes === undefined ? null : n * bytes;
+  return typeof spec.dtype === 'string' && hasOwnKey(RAW_BYTES, spec.dtype) ? n * RAW_BYTES[spec.dtype] : null;
 }
 
 /** The total byte length of a list of manifest entries, or `null` when one of them has no fixed size. */

@@ -21,6 +21,12 @@ function bytes(data: tf.io.WeightData | undefined): Uint8Array {
   return new Uint8Array(Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data!);
 }
 
+/** The weights file the folder's model.json lists (fileSystem names it weights.<16 hex digits>.bin). */
+function listedWeights(dir: string): string {
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  return path.join(dir, json.weightsManifest[0].paths[0]);
+}
+
 function smallModel(seed = 41): tfl.Sequential {
   const model = tfl.sequential({
     layers: [tfl.layers.dense({units: 48, inputShape: [40], activation: 'relu'}), tfl.layers.dense({units: 3})],
@@ -30,17 +36,18 @@ function smallModel(seed = 41): tfl.Sequential {
 }
 
 describe('fileSystem(dir)', () => {
-  it('writes model.json and weights.bin in the layout tfjs-node writes, creating missing directories', async () => {
+  it('writes model.json and one weights.<id>.bin it lists, creating missing directories', async () => {
     const model = smallModel();
     const dir = path.join(tmp, 'a', 'b', 'c');
     const result = await model.save(fileSystem(dir));
-    expect(fs.readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
+    const files = fs.readdirSync(dir).sort();
+    expect(files).toEqual(['model.json', expect.stringMatching(/^weights\.[0-9a-f]{16}\.bin$/)]);
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
     expect(Object.keys(json)).toEqual(['modelTopology', 'format', 'generatedBy', 'convertedBy', 'weightsManifest']);
     expect(json.format).toBe('layers-model');
     expect(json.convertedBy).toBeNull();
-    expect(json.weightsManifest).toEqual([{paths: ['weights.bin'], weights: (await saveToMemory(model)).weightSpecs}]);
-    expect(fs.statSync(path.join(dir, 'weights.bin')).size).toBe((40 * 48 + 48 + 48 * 3 + 3) * 4);
+    expect(json.weightsManifest).toEqual([{paths: [files[1]], weights: (await saveToMemory(model)).weightSpecs}]);
+    expect(fs.statSync(path.join(dir, files[1])).size).toBe((40 * 48 + 48 + 48 * 3 + 3) * 4);
     expect(result.modelArtifactsInfo.weightDataBytes).toBe((40 * 48 + 48 + 48 * 3 + 3) * 4);
     model.dispose();
   });
@@ -62,8 +69,29 @@ describe('fileSystem(dir)', () => {
       // Buffer.equals: jest's toEqual walks large typed arrays element by element (seconds per MB).
       expect(Buffer.from(bytes(loaded.weightData)).equals(bytes(artifacts.weightData))).toBe(true);
       expect(loaded.convertedBy).toEqual(artifacts.convertedBy);
+      // The previous model's weights file is gone: only the current one remains.
+      expect(fs.readdirSync(tmp).sort()).toEqual(['model.json', path.basename(listedWeights(tmp))]);
     }
     model.dispose();
+  });
+
+  it('round-trips a string weight stored before per-channel weights', async () => {
+    const model = smallModel(47);
+    const artifacts = await quantizeDynamicRange(model, {perChannel: true, minElements: 0});
+    const vocabulary = tf.tensor(['a', 'bé', 'cdef']);
+    const strings = await tf.io.encodeWeights([{name: 'vocabulary', tensor: vocabulary}]);
+    const withStrings = {
+      ...artifacts,
+      weightSpecs: [...strings.specs, ...artifacts.weightSpecs!],
+      weightData: tf.io.concatenateArrayBuffers([strings.data as ArrayBuffer, artifacts.weightData as ArrayBuffer]),
+    };
+    await fileSystem(tmp).save(withStrings);
+    const loaded = await fileSystem(tmp).load();
+    expect(loaded.weightSpecs).toEqual(withStrings.weightSpecs);
+    expect(Buffer.from(bytes(loaded.weightData)).equals(bytes(withStrings.weightData))).toBe(true);
+    const restored = await loadQuantizedLayersModel(fileSystem(tmp), {strict: false});
+    expect([...weightValues(restored).keys()]).toEqual([...weightValues(model).keys()]);
+    for (const disposable of [vocabulary, model, restored]) disposable.dispose();
   });
 
   it('works with model.save, tf.loadLayersModel and loadQuantizedLayersModel', async () => {
@@ -129,17 +157,19 @@ describe('fileSystem(dir)', () => {
           `fileSystem: ${path.join(tmp, 'model.json')} has no 'modelTopology'; it is not a model.json file.`);
     });
 
-    it('for a missing weights.bin', async () => {
+    it('for a missing weights file', async () => {
       await model.save(fileSystem(tmp));
-      fs.rmSync(path.join(tmp, 'weights.bin'));
-      await expect(fileSystem(tmp).load()).rejects.toThrow(`fileSystem: the weights file ${path.join(tmp, 'weights.bin')} ` +
+      const weights = listedWeights(tmp);
+      fs.rmSync(weights);
+      await expect(fileSystem(tmp).load()).rejects.toThrow(`fileSystem: the weights file ${weights} ` +
           `listed in ${path.join(tmp, 'model.json')} is missing.`);
     });
 
-    it('for a truncated weights.bin', async () => {
+    it('for a truncated weights file', async () => {
       await model.save(fileSystem(tmp));
-      fs.truncateSync(path.join(tmp, 'weights.bin'), 100);
-      await expect(fileSystem(tmp).load()).rejects.toThrow(`fileSystem: ${path.join(tmp, 'weights.bin')} is corrupt: ` +
+      const weights = listedWeights(tmp);
+      fs.truncateSync(weights, 100);
+      await expect(fileSystem(tmp).load()).rejects.toThrow(`fileSystem: ${weights} is corrupt: ` +
           `${path.join(tmp, 'model.json')} lists ${(40 * 48 + 48 + 48 * 3 + 3) * 4} bytes of weights, but the file holds 100.`);
     });
 

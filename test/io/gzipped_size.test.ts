@@ -18,18 +18,25 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, {recursive: true, force: true}));
 
-/** Writes `artifacts` with fileSystem and returns the paths of model.json and weights.bin. */
-async function writeFiles(artifacts: tf.io.ModelArtifacts, name: string): Promise<string[]> {
+/**
+ * Writes `artifacts` with fileSystem and returns the bytes of model.json and of the weights file,
+ * in the tfjs-node layout that getGzippedModelSize measures: fileSystem names the weights file
+ * weights.<16 hex digits>.bin (new for every save), tfjs-node names it weights.bin.
+ */
+async function writeFiles(artifacts: tf.io.ModelArtifacts, name: string): Promise<Uint8Array[]> {
   const dir = path.join(tmp, name);
   await fileSystem(dir).save(artifacts);
-  return ['model.json', 'weights.bin'].map((file) => path.join(dir, file));
+  const json = fs.readFileSync(path.join(dir, 'model.json'), 'utf8');
+  const weightsFile = JSON.parse(json).weightsManifest[0].paths[0] as string;
+  expect(weightsFile).toMatch(/^weights\.[0-9a-f]{16}\.bin$/);
+  return [Buffer.from(json.replace(`"${weightsFile}"`, '"weights.bin"')), fs.readFileSync(path.join(dir, weightsFile))];
 }
 
 /** Writes `artifacts` with fileSystem and returns the sum of the compressed sizes of the two files. */
 async function filesCompressedWith(
     artifacts: tf.io.ModelArtifacts, name: string, compress: (data: Uint8Array) => number): Promise<number> {
   const files = await writeFiles(artifacts, name);
-  return files.reduce((sum, file) => sum + compress(fs.readFileSync(file)), 0);
+  return files.reduce((sum, data) => sum + compress(data), 0);
 }
 
 describe('getGzippedModelSize', () => {
@@ -60,8 +67,7 @@ describe('getGzippedModelSize', () => {
       ['int8', await quantizeDynamicRange(pruned)],
     ];
     for (const [name, artifacts] of variants) {
-      for (const file of await writeFiles(artifacts, `bytes-${name}`)) {
-        const data = fs.readFileSync(file);
+      for (const data of await writeFiles(artifacts, `bytes-${name}`)) {
         const ours = gzip(data, {level: 9});
         expect(Buffer.from(ours).equals(zlib.gzipSync(data, {level: 9}))).toBe(true);
         expect([...ours.subarray(3, 8)]).toEqual([0, 0, 0, 0, 0]); // FLG (no name) and MTIME

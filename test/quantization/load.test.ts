@@ -77,6 +77,52 @@ describe('loadQuantizedLayersModel', () => {
     model.dispose();
   });
 
+  describe('with a string weight before per-channel weights (4-byte length and bytes per string)', () => {
+    let model: tfl.Sequential;
+    let artifacts: tf.io.ModelArtifacts;
+    let strings: tf.io.ModelArtifacts;
+    beforeAll(async () => {
+      model = mlp(36);
+      artifacts = await quantizeDynamicRange(model, {perChannel: true});
+      const vocabulary = tf.tensor(['a', 'bé', 'cdef']);
+      const encoded = await tf.io.encodeWeights([{name: 'vocabulary', tensor: vocabulary}]);
+      vocabulary.dispose();
+      strings = {weightSpecs: encoded.specs, weightData: encoded.data};
+    });
+    afterAll(() => model.dispose());
+
+    /** The string weight (20 bytes) first, then the model's weights (4480 bytes), then `extra` zero bytes. */
+    function withStrings(shape: number[], extra = 0): tf.io.ModelArtifacts {
+      return {
+        ...artifacts,
+        weightSpecs: [{...strings.weightSpecs![0], shape}, ...artifacts.weightSpecs!],
+        weightData: tf.io.concatenateArrayBuffers(
+            [strings.weightData as ArrayBuffer, artifacts.weightData as ArrayBuffer, new ArrayBuffer(extra)]),
+      };
+    }
+
+    it('loads the per-channel weights at the offsets after the strings', async () => {
+      const restored = await loadQuantizedLayersModel(withStrings([3]), {strict: false});
+      const expected = await loadQuantizedLayersModel(artifacts);
+      expect(weightValues(restored)).toEqual(weightValues(expected));
+      restored.dispose();
+      expected.dispose();
+    });
+
+    it('rejects strings that run past the data with a clear error, not a DataView RangeError', async () => {
+      // Four strings declared, three stored: the fourth length prefix is read from the per-channel codes.
+      await expect(loadQuantizedLayersModel({...withStrings([4]), weightData: strings.weightData})).rejects.toThrow(
+          new Error("loadQuantizedLayersModel: the weight data ends before weight 'vocabulary' (20 bytes, the manifest " +
+          'needs at least 24).'));
+    });
+
+    it('rejects weight data longer than the strings and the weights it lists', async () => {
+      await expect(loadQuantizedLayersModel(withStrings([3], 8))).rejects.toThrow(
+          'loadQuantizedLayersModel: the weight data holds 4508 bytes, but the manifest lists 4500; the weights do not ' +
+          'belong to this model.');
+    });
+  });
+
   it('rejects a source that is neither a URL, an IOHandler nor artifacts', async () => {
     await expect(loadQuantizedLayersModel(42 as never)).rejects.toThrow(new TypeError(
         "loadQuantizedLayersModel: 'source' must be a URL, an IOHandler with a load() method, or model artifacts, " +
