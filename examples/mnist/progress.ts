@@ -111,13 +111,17 @@ function epochTitle(phase: PhaseInfo, epoch: number): string {
   return `${phase.label} epoch ${epoch + 1}/${phase.epochs}`;
 }
 
-/** Formats a duration as `1m 05s` or `12.3s`. */
+/**
+ * Formats a duration as `12.3s` below a minute, else as `1m 05s` (seconds 00-59). Rounds first and
+ * splits after, so that 119.6 s reads `2m 00s`, not `1m 60s`, and 59.96 s reads `1m 00s`, not `60.0s`.
+ */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '?';
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1000);
   const minutes = Math.floor(seconds / 60);
-  return `${minutes}m ${String(Math.round(seconds - 60 * minutes)).padStart(2, '0')}s`;
+  return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
 }
 
 function summaryText(summary: EpochSummary): string {

@@ -11,7 +11,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {collectPruneLowMagnitudeLayers} from '../sparsity/pruning_callbacks';
-import {stripPruning} from '../sparsity/prune';
+import {completeModelTopology, stripPruning} from '../sparsity/prune';
 import {argumentMessage, checkOptionsObject, describeValue} from '../util/validation';
 import {
   AffineParams,
@@ -319,7 +319,8 @@ async function quantizePlainModel(
   const scheme = resolved.dtype === 'float16' ? 'float16' :
     `${resolved.dtype}, ${resolved.perChannel ? 'per channel' : 'per tensor'}`;
   const artifacts: tf.io.ModelArtifacts = {
-    modelTopology: plain.toJSON(null, false) as tf.io.ModelArtifacts['modelTopology'],
+    // Not plain.toJSON(): it would forget SeparableConv2D's depthMultiplier, and the file would not load.
+    modelTopology: completeModelTopology(plain),
     format: 'layers-model',
     generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
     convertedBy: `tfjs-model-optimization quantizeDynamicRange (${scheme})`,

@@ -1,3 +1,8 @@
+import {hasBrand, packageBrand, setBrand} from '../util/registry';
+
+/** The brand of PruningError, in every build of this package (see util/registry.ts). */
+const ERROR_BRAND = packageBrand('PruningError');
+
 /**
  * A failure of the pruning domain rather than a bad argument: training a
  * pruned model without {@link UpdatePruningStep}, a layer that cannot be
@@ -26,4 +31,14 @@ export class PruningError extends Error {
     this.name = 'PruningError';
     Object.setPrototypeOf(this, new.target.prototype);
   }
+
+  /**
+   * `error instanceof PruningError` holds for the errors of every build of
+   * this package loaded in the process (its ESM and its CJS build), not only
+   * for this build's. Subclasses keep the usual `instanceof`.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return this === PruningError ? hasBrand(value, ERROR_BRAND) : Function.prototype[Symbol.hasInstance].call(this, value);
+  }
 }
+setBrand(PruningError.prototype, ERROR_BRAND);

@@ -17,7 +17,15 @@ import {ResolvedMaskParams, StructuredSparsityParams, resolveMaskParams} from '.
 import {PruningPolicy, PruningPolicyLike, checkPruningPolicy} from './pruning_policy';
 import {ConstantSparsity, PruningSchedule, serializeSchedule} from './pruning_schedule';
 import {PruneLowMagnitude, deserializeLayer, maskConfig, maskedWeight} from './pruning_wrapper';
-import {isPrunable, missingConfigFields, prunableWeightsOf, unsupportedLayerMessage} from './prune_registry';
+import {
+  completeGetConfig,
+  hasNoWeights,
+  isPrunable,
+  missingConfigFields,
+  normalizeConfigForRebuild,
+  prunableWeightsOf,
+  unsupportedLayerMessage,
+} from './prune_registry';
 
 type Layer = tfl.layers.Layer;
 type ConfigDict = tf.serialization.ConfigDict;
@@ -153,22 +161,82 @@ function rewriteModelConfig(
     if (entry.className === 'InputLayer') return;
     Object.assign(entry.config, missingConfigFields(layer));
     const replacement = transform(layer, entry, isSequential && index === 0);
-    if (replacement === undefined) return;
-    const newName = replacement.config['name'] as string;
-    entry.className = replacement.className;
-    entry.config = replacement.config;
-    if (!isSequential) {
-      entry.name = newName;
-      renames.set(name, newName);
+    if (replacement !== undefined) {
+      const newName = replacement.config['name'] as string;
+      entry.className = replacement.className;
+      entry.config = replacement.config;
+      if (!isSequential) {
+        entry.name = newName;
+        renames.set(name, newName);
+      }
     }
+    normalizeEntry(entry);
   });
   if (!isSequential) renameReferences(config, renames);
 }
 
-/** Builds a model from a (TS-form) config through tfjs's class registry. */
+/** Normalizes the config of a layer entry, or of the layer a wrapper entry holds, for rebuilding. */
+function normalizeEntry(entry: {className: string; config: ConfigDict}): void {
+  if (entry.className === PruneLowMagnitude.className) {
+    const inner = entry.config['layer'] as unknown as {className: string; config: ConfigDict} | undefined;
+    if (inner?.config != null) normalizeConfigForRebuild(inner.className, inner.config);
+  } else {
+    normalizeConfigForRebuild(entry.className, entry.config);
+  }
+}
+
+/**
+ * Builds a model from a (TS-form) config through tfjs's class registry. Its
+ * layers' `getConfig()` then holds every field tfjs forgets, so that the
+ * model saves into a topology stock tfjs loads.
+ */
 function modelFromConfig(className: string, config: ConfigDict): tfl.LayersModel {
   const [cls, fromConfig] = tf.serialization.SerializationMap.getMap().classNameMap[className];
-  return fromConfig(cls, config) as tfl.LayersModel;
+  const model = fromConfig(cls, config) as tfl.LayersModel;
+  const visit = (layer: Layer): void => {
+    if (layer instanceof tfl.LayersModel) {
+      layer.layers.forEach(visit);
+    } else {
+      completeGetConfig(layer);
+    }
+  };
+  model.layers.forEach(visit);
+  return model;
+}
+
+/** A layer entry of a model topology in tfjs's saved (snake_case) form. */
+interface SavedLayerEntry {
+  name?: string;
+  config?: Record<string, unknown> & {name?: string; layers?: SavedLayerEntry[]};
+}
+
+/**
+ * `model.toJSON(null, false)` with the config fields tfjs-layers' `getConfig()`
+ * forgets written in (snake_case, as tfjs saves them), so that stock
+ * `tf.loadLayersModel` rebuilds every layer with its weight shapes (tfjs
+ * 4.22's SeparableConv2D forgets `depthMultiplier`). The model is not modified.
+ *
+ * @param model A Sequential or functional model.
+ * @returns The model's topology, as `model.save` would write it, completed.
+ */
+export function completeModelTopology(model: tfl.LayersModel): tf.io.ModelArtifacts['modelTopology'] {
+  const topology = model.toJSON(null, false) as unknown as {config: {layers?: SavedLayerEntry[]}};
+  const complete = (owner: tfl.LayersModel, entries: SavedLayerEntry[]): void => {
+    for (const entry of entries) {
+      const layer = layerNamed(owner, entry.config?.name ?? entry.name ?? '');
+      if (layer === undefined || entry.config === undefined) continue;
+      if (layer instanceof tfl.LayersModel) {
+        complete(layer, entry.config.layers ?? []);
+        continue;
+      }
+      for (const [key, value] of Object.entries(missingConfigFields(layer))) {
+        const savedKey = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+        if (entry.config[savedKey] === undefined) entry.config[savedKey] = value;
+      }
+    }
+  };
+  complete(model, topology.config.layers ?? []);
+  return topology as tf.io.ModelArtifacts['modelTopology'];
 }
 
 /** The layer of `model` named `name`, or undefined. */
@@ -204,7 +272,9 @@ function layersToWrap(model: tfl.LayersModel, policy: PruningPolicyLike | undefi
     if (layer instanceof tfl.LayersModel) {
       layer.layers.forEach(visit);
     } else if (layer.getClassName() !== 'InputLayer' && !(layer instanceof PruneLowMagnitude) &&
-               (policy === undefined || policy.allowPruning(layer))) {
+               (policy === undefined || policy.allowPruning(layer)) &&
+               // A layer without weights that the registry does not know has nothing to prune: left as it is.
+               (isPrunable(layer) || !hasNoWeights(layer))) {
       selected.add(layer);
     }
   };
@@ -219,7 +289,7 @@ function pruneModel(
   const selected = layersToWrap(model, policy);
   // Checked before anything is built, so that the first unsupported layer is named.
   for (const layer of selected) {
-    if (!isPrunable(layer)) throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer));
+    if (!isPrunable(layer)) throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer, true));
   }
   const config = deepCopy(model.getConfig()) as ConfigDict;
   rewriteModelConfig(model, config, (layer, entry, isFirst) => {
@@ -243,7 +313,7 @@ function pruneModel(
   tf.tidy(() => pairLayers(
       model, pruned, (l) => (l instanceof PruneLowMagnitude ? l.layer.name : l.name), (source, target) => {
         if (target instanceof PruneLowMagnitude && !(source instanceof PruneLowMagnitude)) {
-          target.layer.setWeights(source.getWeights());
+          target.copyInnerWeightsFrom(source);
         } else {
           target.setWeights(source.getWeights());
         }
@@ -261,8 +331,11 @@ function pruneModel(
  * - An array gives an array, each layer wrapped.
  * - A `Sequential` or functional model (nested models and shared layers
  *   included) gives a new model of the same kind with every layer wrapped and
- *   the weights copied. Compile it again before training (no optimizer is
- *   carried over). Before training it predicts bit-identically to the input.
+ *   the weights copied; a layer the registry does not know that holds no
+ *   weights at all (Rescaling, Resizing, CenterCrop, CategoryEncoding, a
+ *   custom layer without weights) is left as it is. Compile it again before
+ *   training (no optimizer is carried over). Before training it predicts
+ *   bit-identically to the input.
  *
  * The input is never modified. One schedule instance is shared by all
  * wrappers of a call (schedules are immutable).
@@ -282,7 +355,8 @@ function pruneModel(
  * @param params `{pruningSchedule?, blockSize?, blockPoolingType?, sparsityMByN?, globalPruning?, pruningPolicy?}`;
  *   the default schedule is `ConstantSparsity({targetSparsity: 0.5})`.
  * @returns The same kind of object, wrapped.
- * @throws PruningError naming the first layer that cannot be pruned (and how to make it prunable), or a
+ * @throws PruningError naming the first layer that cannot be pruned (and how to make it prunable or, for a
+ *   model, to skip it with {@link SkipUnsupportedLayers}), or a
  *   weight whose rank does not fit `blockSize` or `sparsityMByN`; TypeError for any other kind of input,
  *   a parameter of the wrong type, or a `pruningPolicy` with a layer input; RangeError for a parameter
  *   out of range or parameters that cannot be combined; whatever the policy's
@@ -348,8 +422,10 @@ export function pruneLowMagnitude(
  * Removes every {@link PruneLowMagnitude} wrapper from a model: a new model of
  * the same kind where each wrapper is replaced by its inner layer, holding
  * `weight * mask` (exactly sparse), with no mask, threshold or step left. Its
- * config equals the config of the model before pruning, so it loads in a
- * process that never imported this package. The input is not modified; a
+ * config equals the config of the model before pruning (plus SeparableConv2D's
+ * `depthMultiplier`, which tfjs 4.22's own config forgets and without which a
+ * multiplier above 1 does not load), so it loads in a process that never
+ * imported this package. The input is not modified; a
  * model without wrappers gives an equal copy.
  *
  * @param model A pruned (or plain) Sequential or functional model.

@@ -155,9 +155,37 @@ export function registeredClassNames(): string[] {
   return [...REGISTRY.keys()];
 }
 
-/** The message for a layer that cannot be pruned. */
-export function unsupportedLayerMessage(caller: string, layer: Layer): string {
-  return `${caller}: ${unsupportedReason(layer) ?? `layer "${layer.name}" cannot be pruned.`}`;
+/** The way out that only models have, added to the message for a layer of a model. */
+const SKIP_HINT = 'To leave it unpruned instead, pass {pruningPolicy: new SkipUnsupportedLayers()}: every layer ' +
+    'that cannot be pruned then stays as it is.';
+
+/**
+ * The message for a layer that cannot be pruned. With `inModel`, it also
+ * names the way out that only models have: the SkipUnsupportedLayers policy.
+ */
+export function unsupportedLayerMessage(caller: string, layer: Layer, inModel = false): string {
+  const reason = unsupportedReason(layer) ?? `layer "${layer.name}" cannot be pruned.`;
+  return `${caller}: ${reason}${inModel ? ` ${SKIP_HINT}` : ''}`;
+}
+
+/** tfjs-layers' preprocessing layers: they have no weights, built or not. */
+const PREPROCESSING_CLASSES = new Set(
+    ['Rescaling', 'Resizing', 'CenterCrop', 'CategoryEncoding', 'RandomWidth', 'RandomHeight']);
+
+/**
+ * Whether `layer` holds no weights at all: one of tfjs-layers' preprocessing
+ * layers (Rescaling, Resizing, CenterCrop, CategoryEncoding, RandomWidth,
+ * RandomHeight), or any other built layer whose `weights` is empty.
+ * Whole-model pruning leaves such a layer as it is when the registry does not
+ * know its class: there is nothing to prune in it (tfmot's registry accepts
+ * its weightless layers, Rescaling included, with nothing to prune).
+ *
+ * @param layer A layer (not a model).
+ * @returns `true` when the layer has nothing to prune and nothing to copy.
+ */
+export function hasNoWeights(layer: Layer): boolean {
+  if (layer instanceof tfl.LayersModel) return false;
+  return PREPROCESSING_CLASSES.has(layer.getClassName()) || (layer.built && layer.weights.length === 0);
 }
 
 /**
@@ -174,6 +202,39 @@ export function prunableWeightsOf(layer: Layer): LayerVariable[] {
   if (getter !== undefined) return getter(layer);
   if (isPrunableLayer(layer)) return layer.getPrunableWeights();
   throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer));
+}
+
+/**
+ * Makes `layer.getConfig()` include the fields tfjs-layers' own forgets (see
+ * {@link missingConfigFields}), so that a saved model holding the layer
+ * loads in stock tfjs. Only for layers this package built itself: it sets an
+ * own `getConfig` on the instance.
+ */
+export function completeGetConfig(layer: Layer): void {
+  const missing = missingConfigFields(layer);
+  if (Object.keys(missing).length === 0) return;
+  const inherited = (Object.getPrototypeOf(layer) as Layer).getConfig;
+  Object.defineProperty(layer, 'getConfig', {
+    value: () => ({...inherited.call(layer), ...missing}),
+    configurable: true,
+    writable: true,
+  });
+}
+
+/**
+ * Removes from a layer config (a copy this package owns) what tfjs's
+ * constructors would turn into a different config, so that the rebuilt
+ * layer's `getConfig()` equals the config it was built from.
+ * Porting note: tfjs 4.22's Embedding derives `batchInputShape` from
+ * `inputLength` without setting `dtype`; built from a config that holds
+ * that `batchInputShape`, tfjs's base constructor adds `dtype: 'float32'`.
+ * Such a derived shape is left out, and the constructor derives it again.
+ */
+export function normalizeConfigForRebuild(className: string, config: Record<string, unknown>): void {
+  if (className !== 'Embedding' || config['dtype'] != null || !Array.isArray(config['batchInputShape'])) return;
+  const inputLength = config['inputLength'];
+  const derived = [null, ...(inputLength == null ? [null] : [inputLength].flat())];
+  if (JSON.stringify(config['batchInputShape']) === JSON.stringify(derived)) delete config['batchInputShape'];
 }
 
 /**

@@ -14,8 +14,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {argumentMessage, checkOptionsObject} from '../util/validation';
 import {PruningError} from './errors';
 import {globalMagnitudeMasks} from './pruning_impl';
-import {serializeSchedule} from './pruning_schedule';
-import {PruneLowMagnitude} from './pruning_wrapper';
+import {PruningSchedule, serializeSchedule} from './pruning_schedule';
+import {PruneLowMagnitude, isPruneLowMagnitude} from './pruning_wrapper';
 
 type Layer = tfl.layers.Layer;
 
@@ -30,7 +30,7 @@ type Layer = tfl.layers.Layer;
 export function collectPruneLowMagnitudeLayers(modelOrLayer: Layer | Layer[]): PruneLowMagnitude[] {
   const found = new Set<PruneLowMagnitude>();
   const visit = (layer: Layer): void => {
-    if (layer instanceof PruneLowMagnitude) {
+    if (isPruneLowMagnitude(layer)) {
       found.add(layer);
     } else if (layer instanceof tfl.LayersModel) {
       layer.layers.forEach(visit);
@@ -74,57 +74,77 @@ export function collectPruneLowMagnitudeLayers(modelOrLayer: Layer | Layer[]): P
  * @category Pruning
  */
 export class UpdatePruningStep extends tfl.Callback {
-  private wrappers: PruneLowMagnitude[] = [];
-  private globalWrappers: PruneLowMagnitude[] = [];
+  /**
+   * The training this callback serves: its model (from `setModel`), whether a `fit` runs it, and
+   * whether `onTrainBegin` has started it.
+   */
+  private claim: {model: tfl.LayersModel; inFit: boolean; started: boolean} | null = null;
+  /** The started training's wrappers. */
+  private training: {wrappers: PruneLowMagnitude[]; globalWrappers: PruneLowMagnitude[]} | null = null;
+
+  /**
+   * Sets the model to train (model.fit calls it before `onTrainBegin`).
+   *
+   * @param model The model.
+   * @throws PruningError while this callback drives the training of another model (two concurrent fit
+   *   calls given one UpdatePruningStep): one instance serves one training at a time.
+   */
+  override setModel(model: tfl.LayersModel): void {
+    this.claimFor(model);
+    super.setModel(model);
+  }
 
   /**
    * Finds the model's wrappers and starts their training session: a fresh
    * wrapper's step goes from -1 to 0; a restored one keeps its step.
    *
    * @throws PruningError when the model holds no PruneLowMagnitude layer (or no model was set), when
-   *   its wrappers are already trained by another UpdatePruningStep, when a saved step or mask is corrupt,
-   *   or when its globally pruned wrappers do not share one schedule and one step. Then no wrapper is
-   *   left started.
+   *   this callback is already driving the training of another model, when its wrappers are already
+   *   trained by another UpdatePruningStep, when a saved step or mask is corrupt, or when its globally
+   *   pruned wrappers do not share one schedule and one step. Then no wrapper is left started.
    */
   override async onTrainBegin(): Promise<void> {
-    if (this.model == null) {
+    const model = this.model;
+    if (model == null) {
       throw new PruningError(
           'UpdatePruningStep.onTrainBegin: no model is set. model.fit sets it; in a custom training loop call ' +
           'callback.setModel(model) first.');
     }
-    this.wrappers = collectPruneLowMagnitudeLayers(this.model as unknown as Layer);
-    if (this.wrappers.length === 0) {
+    const claim = this.claimFor(model);
+    const wrappers = collectPruneLowMagnitudeLayers(model as unknown as Layer);
+    if (wrappers.length === 0) {
       throw new PruningError(
-          `UpdatePruningStep: model "${this.model.name}" has no PruneLowMagnitude layers, so there is ` +
+          `UpdatePruningStep: model "${model.name}" has no PruneLowMagnitude layers, so there is ` +
           'nothing to prune. Wrap the model with pruneLowMagnitude(model) and train the result.');
     }
-    this.globalWrappers = this.wrappers.filter((wrapper) => wrapper.globalPruning);
-    checkGlobalGroup(this.globalWrappers);
-    // tfjs gives every fit call a new History, set before onTrainBegin: the session ends with this
-    // fit even when the fit fails before onTrainEnd, so a later fit without the callback still fails.
-    const model = this.model;
+    const globalWrappers = wrappers.filter((wrapper) => wrapper.globalPruning);
+    checkGlobalGroup(globalWrappers);
+    // The session ends with this training even when it fails before onTrainEnd: tfjs gives every fit call
+    // a new History (set before onTrainBegin) and clears isTraining when the fit ends, however it ends. So
+    // a later fit without the callback still fails.
+    const {inFit} = claim;
     const history = model.history;
-    const session = {isCurrent: () => model.history === history};
+    const session = {isCurrent: () => model.history === history && (!inFit || isTraining(model))};
     const started: PruneLowMagnitude[] = [];
     try {
-      for (const wrapper of this.wrappers) {
+      for (const wrapper of wrappers) {
         await wrapper.startTraining(session);
         started.push(wrapper);
       }
-      const steps = new Set(this.globalWrappers.map((wrapper) => wrapper.pruningStep));
+      const steps = new Set(globalWrappers.map((wrapper) => wrapper.pruningStep));
       if (steps.size > 1) {
         throw new PruningError(
-            `UpdatePruningStep: the globally pruned layers of model "${this.model.name}" are at different pruning ` +
+            `UpdatePruningStep: the globally pruned layers of model "${model.name}" are at different pruning ` +
             `steps (${[...steps].join(', ')}); global pruning needs them in step (wrap them in one pruneLowMagnitude ` +
             'call and train them together).');
       }
     } catch (e) {
       // Nothing stays half started.
       for (const wrapper of started) wrapper.endTraining();
-      this.wrappers = [];
-      this.globalWrappers = [];
       throw e;
     }
+    this.training = {wrappers, globalWrappers};
+    claim.started = true;
   }
 
   /**
@@ -133,11 +153,11 @@ export class UpdatePruningStep extends tfl.Callback {
    * @param _batch Index of the batch in the epoch (unused: steps count batches across epochs).
    */
   override async onBatchBegin(_batch?: number): Promise<void> {
-    this.assertStarted('onBatchBegin');
-    for (const wrapper of this.wrappers) await wrapper.advanceStep();
-    if (this.globalWrappers.length === 0) return;
-    const {shouldPrune, sparsity} = this.globalWrappers[0].currentDecision();
-    if (shouldPrune) await updateGlobalMasks(this.globalWrappers, sparsity);
+    const {wrappers, globalWrappers} = this.started('onBatchBegin');
+    for (const wrapper of wrappers) await wrapper.advanceStep();
+    if (globalWrappers.length === 0) return;
+    const {shouldPrune, sparsity} = globalWrappers[0].currentDecision();
+    if (shouldPrune) await updateGlobalMasks(globalWrappers, sparsity);
   }
 
   /**
@@ -148,8 +168,7 @@ export class UpdatePruningStep extends tfl.Callback {
    * @param _batch Index of the batch in the epoch (unused).
    */
   override async onBatchEnd(_batch?: number): Promise<void> {
-    this.assertStarted('onBatchEnd');
-    for (const wrapper of this.wrappers) wrapper.applyMasks();
+    for (const wrapper of this.started('onBatchEnd').wrappers) wrapper.applyMasks();
   }
 
   /**
@@ -158,24 +177,154 @@ export class UpdatePruningStep extends tfl.Callback {
    * @param _epoch Index of the epoch (unused).
    */
   override async onEpochEnd(_epoch?: number): Promise<void> {
-    this.assertStarted('onEpochEnd');
-    for (const wrapper of this.wrappers) wrapper.applyMasks();
+    for (const wrapper of this.started('onEpochEnd').wrappers) wrapper.applyMasks();
   }
 
-  /** Writes `weight * mask` into the pruned weights and ends the training session. */
+  /**
+   * Writes `weight * mask` into the pruned weights and ends the training
+   * session. Warns once (`console.warn`) when the training leaves pruning
+   * short of what the schedule describes: no mask of the model has been cut
+   * yet, or a schedule's `endStep` was not reached (see `trainingEndWarning`).
+   */
   override async onTrainEnd(): Promise<void> {
-    this.assertStarted('onTrainEnd');
-    for (const wrapper of this.wrappers) wrapper.endTraining();
-    this.wrappers = [];
-    this.globalWrappers = [];
+    const training = this.started('onTrainEnd');
+    for (const wrapper of training.wrappers) wrapper.endTraining();
+    this.training = null;
+    this.claim = null;
+    const warning = trainingEndWarning(training.wrappers);
+    if (warning !== null) console.warn(warning);
   }
 
-  private assertStarted(hook: string): void {
-    if (this.wrappers.length === 0) {
+  /**
+   * The claim of the training of `model`: the current one when it is still running on `model`, else a new
+   * one. Refuses another model while a training runs.
+   */
+  private claimFor(model: tfl.LayersModel): NonNullable<UpdatePruningStep['claim']> {
+    if (this.claim !== null && this.isBusy()) {
+      if (this.claim.model !== model) this.refuseSecondTraining(model);
+      return this.claim;
+    }
+    this.claim = {model, inFit: isTraining(model), started: false};
+    return this.claim;
+  }
+
+  /**
+   * Whether the training this callback serves is still running: a fit's while tfjs's `isTraining`
+   * flag is set (fit clears it however it ends), a custom loop's from onTrainBegin to onTrainEnd.
+   */
+  private isBusy(): boolean {
+    if (this.claim === null) return false;
+    return this.claim.inFit ? isTraining(this.claim.model) : this.claim.started;
+  }
+
+  private refuseSecondTraining(model: tfl.LayersModel): never {
+    throw new PruningError(
+        `UpdatePruningStep: this callback is already driving the training of model "${this.claim!.model.name}", ` +
+        `so it cannot also drive the training of model "${model.name}": a callback instance serves one fit at a ` +
+        'time. Give each concurrent fit its own new UpdatePruningStep(), or await one fit before starting the next ' +
+        '(a custom training loop ends its training with onTrainEnd()).');
+  }
+
+  private started(hook: string): NonNullable<UpdatePruningStep['training']> {
+    if (this.training === null) {
       throw new PruningError(
           `UpdatePruningStep.${hook}: training has not started; call onTrainBegin() first (model.fit does).`);
     }
+    return this.training;
   }
+}
+
+/**
+ * The warning {@link UpdatePruningStep} prints at the end of a training that
+ * leaves pruning short of what the schedule describes, or null. Schedules
+ * count one step per training batch (across `fit` calls), as tfmot's do, so a
+ * short fine-tune can end before the first mask is cut (the default schedule
+ * cuts every 100 steps) or before a `PolynomialDecay` reaches its final
+ * sparsity. It warns, in one message:
+ *
+ * - when no mask of the model has been cut yet (see
+ *   {@link PruneLowMagnitude.hasCutMasks}): the step reached, the schedule's
+ *   `beginStep`, `endStep` and `frequency` and the steps at which it cuts;
+ * - else when a wrapper ended before its schedule's `endStep` (a schedule
+ *   with an end): the step reached, the schedule's steps, the sparsity it
+ *   asks for now and at its end.
+ *
+ * Wrappers with no pruned weight are ignored, and under `sparsityMByN` (cut
+ * once, at the first step) the end step is not checked.
+ *
+ * @param wrappers The wrappers of the model, after their training ended.
+ * @returns The message, or null when pruning went as the schedules describe.
+ */
+export function trainingEndWarning(wrappers: readonly PruneLowMagnitude[]): string | null {
+  const pruning = wrappers.filter((wrapper) => wrapper.getPrunedWeights().length > 0);
+  if (pruning.length === 0) return null;
+  const stepText = (step: number) =>
+    `training ended at pruning step ${step} (one step per training batch, counted across fit calls)`;
+  if (pruning.every((wrapper) => !wrapper.hasCutMasks)) {
+    const {pruningSchedule, pruningStep} = pruning[0];
+    return `UpdatePruningStep: nothing is pruned yet: ${stepText(pruningStep)}, and no mask of the model has been ` +
+        `cut. ${firstCutAdvice(pruningSchedule)}`;
+  }
+  for (const wrapper of pruning) {
+    const steps = scheduleSteps(wrapper.pruningSchedule);
+    const step = wrapper.pruningStep;
+    if (wrapper.sparsityMByN !== null || steps === null || steps.endStep < 0 || step >= steps.endStep) continue;
+    const sparsity = (at: number) => Number(wrapper.pruningSchedule.call(at).sparsity.toPrecision(4));
+    return `UpdatePruningStep: the pruning schedule of layer "${wrapper.name}" did not reach its end: ` +
+        `${stepText(step)}, but its schedule, ${describeSchedule(wrapper.pruningSchedule, steps)}, reaches its ` +
+        `final sparsity ${sparsity(steps.endStep)} at step ${steps.endStep}; at step ${step} it asks for ` +
+        `${sparsity(step)}. Train for ${steps.endStep - step} more batches (another fit call continues from step ` +
+        `${step}), or set 'endStep' to at most the number of batches you train.`;
+  }
+  return null;
+}
+
+/** The steps of a schedule that has numeric `beginStep`, `endStep` and `frequency` fields (the built-in ones). */
+interface ScheduleSteps {
+  beginStep: number;
+  endStep: number;
+  frequency: number;
+}
+
+function scheduleSteps(schedule: PruningSchedule): ScheduleSteps | null {
+  const {beginStep, endStep, frequency} = schedule as unknown as Partial<Record<keyof ScheduleSteps, unknown>>;
+  const integer = (v: unknown): v is number => Number.isInteger(v);
+  if (!integer(beginStep) || !integer(endStep) || !integer(frequency) || frequency <= 0) return null;
+  return {beginStep, endStep, frequency};
+}
+
+function describeSchedule(schedule: PruningSchedule, {beginStep, endStep, frequency}: ScheduleSteps): string {
+  return `${schedule.getClassName()} (beginStep ${beginStep}, endStep ${endStep}, frequency ${frequency})`;
+}
+
+/** When a schedule cuts its first mask (training runs steps 1, 2, ...), and what to change. */
+function firstCutAdvice(schedule: PruningSchedule): string {
+  const steps = scheduleSteps(schedule);
+  if (steps === null) {
+    return `Its schedule, ${schedule.getClassName()}, answered shouldPrune: false at every step so far; check its ` +
+        'steps against the number of batches you train.';
+  }
+  const {beginStep, endStep, frequency} = steps;
+  const first = beginStep >= 1 ? beginStep : beginStep + Math.ceil((1 - beginStep) / frequency) * frequency;
+  const described = `Its schedule, ${describeSchedule(schedule, steps)},`;
+  if (endStep >= 0 && first > endStep) {
+    return `${described} cuts no mask at any training step: its first cut would be at step ${first}, after its ` +
+        `endStep. ${endStep - beginStep >= 1 ? `Lower 'frequency' to at most ${endStep - beginStep}, or raise ` : 'Raise '}` +
+        "'endStep'.";
+  }
+  const last = endStep < 0 ? null : beginStep + Math.floor((endStep - beginStep) / frequency) * frequency;
+  const when = last === null ? `cuts masks first at step ${first}, then every ${frequency} steps` :
+    last === first ? `cuts masks at step ${first} only` : `cuts masks at steps ${first} to ${last}, every ${frequency} steps`;
+  return `${described} ${when}. Train for at least ${first} batches in all, or lower the schedule's 'frequency' ` +
+      "(and 'beginStep') so that masks are cut within the batches you train.";
+}
+
+/**
+ * Whether tfjs's `fit` or `fitDataset` is running on `model`.
+ * Porting note: `isTraining` is protected in tfjs-layers' types; both set it for the whole fit.
+ */
+function isTraining(model: tfl.LayersModel): boolean {
+  return (model as unknown as {isTraining?: boolean}).isTraining === true;
 }
 
 /**

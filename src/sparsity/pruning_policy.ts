@@ -91,7 +91,9 @@ export function checkPruningPolicy(caller: string, value: unknown): PruningPolic
  * A policy that prunes every layer that can be pruned and leaves the others
  * (custom layers that do not implement {@link PrunableLayer}, layers of
  * classes the registry does not know) unwrapped, instead of failing the
- * whole call.
+ * whole call. The error {@link pruneLowMagnitude} raises for such a layer
+ * names this policy. Layers without any weights need no policy: they are
+ * left unwrapped anyway.
  *
  * @example
  * ```ts
@@ -132,8 +134,9 @@ export interface PruneSelectedLayersArgs {
  * A policy that prunes only the layers you select, by name (exact strings or
  * regular expressions) and/or by a predicate; when both are given, a layer
  * must match both. Every other layer is left unwrapped. A selected layer that
- * cannot be pruned still makes {@link pruneLowMagnitude} fail, naming it;
- * add `isPrunable(layer)` to the predicate to skip such layers instead.
+ * cannot be pruned still makes {@link pruneLowMagnitude} fail, naming it
+ * (unless it holds no weights: it then stays as it is); add
+ * `isPrunable(layer)` to the predicate to skip such layers instead.
  *
  * @example
  * ```ts

@@ -4,10 +4,20 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import {argumentMessage, checkFiniteNumber, checkInteger, checkKnownKeys, checkOptionsObject} from '../util/validation';
+import {hasBrand, lookupRegisteredClass, packageBrand, registerPackageClass, setBrand} from '../util/registry';
+import {
+  argumentMessage, checkFiniteNumber, checkInteger, checkKnownKeys, checkNoProtoKeys, checkOptionsObject,
+} from '../util/validation';
 
 /** The largest float32 value below 1 (1 - 2^-24): the largest sparsity a schedule can return. */
 const LARGEST_SPARSITY = 1 - 2 ** -24;
+/** The smallest positive float32 value (2^-149). */
+const SMALLEST_FLOAT32 = 2 ** -149;
+/** The largest finite float32 value. */
+const LARGEST_FLOAT32 = (2 - 2 ** -23) * 2 ** 127;
+
+/** The brand of every schedule, in every build of this package (see util/registry.ts). */
+const SCHEDULE_BRAND = packageBrand('PruningSchedule');
 
 /** What a schedule decides for one training step. */
 export interface PruningDecision {
@@ -54,6 +64,15 @@ export interface PruningDecision {
  * @category Schedules
  */
 export abstract class PruningSchedule extends tf.serialization.Serializable {
+  /**
+   * `value instanceof PruningSchedule` holds for the schedules of every build
+   * of this package loaded in the process (its ESM and its CJS build), not
+   * only for this build's. Subclasses keep the usual `instanceof`.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return this === PruningSchedule ? isPruningSchedule(value) : Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
   /**
    * Returns the decision for `step`.
    *
@@ -143,6 +162,16 @@ export abstract class PruningSchedule extends tf.serialization.Serializable {
   }
 }
 
+setBrand(PruningSchedule.prototype, SCHEDULE_BRAND);
+
+/**
+ * Whether `value` is a {@link PruningSchedule} of any build of this package
+ * (`instanceof` sees only one build's classes).
+ */
+export function isPruningSchedule(value: unknown): value is PruningSchedule {
+  return hasBrand(value, SCHEDULE_BRAND);
+}
+
 /** Arguments of {@link ConstantSparsity}. */
 export interface ConstantSparsityArgs {
   /** The sparsity to prune to, in [0, 1). */
@@ -230,7 +259,7 @@ export class ConstantSparsity extends PruningSchedule {
     };
   }
 }
-tf.serialization.registerClass(ConstantSparsity);
+registerPackageClass(ConstantSparsity);
 
 /** Arguments of {@link PolynomialDecay}. */
 export interface PolynomialDecayArgs {
@@ -242,7 +271,10 @@ export interface PolynomialDecayArgs {
   beginStep: number;
   /** Step at which the decay reaches `finalSparsity`; >= beginStep (-1 is not allowed). */
   endStep: number;
-  /** Exponent of the polynomial; > 0. Default 3. */
+  /**
+   * Exponent of the polynomial; > 0 and, as the schedule computes in float32,
+   * a positive finite float32 value (about 1.4e-45 to 3.4e38). Default 3.
+   */
   power?: number;
   /** Recompute the masks every `frequency` steps from `beginStep` on. Default 100. */
   frequency?: number;
@@ -311,6 +343,15 @@ export class PolynomialDecay extends PruningSchedule {
     if (power <= 0) {
       throw new RangeError(argumentMessage('PolynomialDecay', 'power', 'must be > 0', power));
     }
+    // The decay is computed in float32, where 1e-50 is 0 (the final sparsity would never be reached)
+    // and 1e300 is Infinity (1 ** Infinity is NaN).
+    const power32 = Math.fround(power);
+    if (!(power32 > 0 && Number.isFinite(power32))) {
+      throw new RangeError(argumentMessage(
+          'PolynomialDecay', 'power', `must be a positive finite number in float32 too (from ${SMALLEST_FLOAT32} ` +
+          `to ${LARGEST_FLOAT32}; ${power32 === 0 ? 'smaller values round to 0' : 'larger values round to Infinity'})`,
+          power));
+    }
     this.initialSparsity = initialSparsity;
     this.finalSparsity = finalSparsity;
     this.beginStep = beginStep as number;
@@ -359,7 +400,7 @@ export class PolynomialDecay extends PruningSchedule {
     };
   }
 }
-tf.serialization.registerClass(PolynomialDecay);
+registerPackageClass(PolynomialDecay);
 
 /** A schedule in the form it takes inside a saved model's config. */
 export interface SerializedSchedule {
@@ -386,8 +427,9 @@ export function serializeSchedule(schedule: PruningSchedule): SerializedSchedule
  *
  * @param serialized The output of {@link serializeSchedule} (or of a saved model's config).
  * @returns A new schedule.
- * @throws TypeError when the input is not `{className, config}`; Error when
- *   the class is not registered or is not a schedule.
+ * @throws TypeError when the input is not `{className, config}`, holds a
+ *   `__proto__` key, or names a registered class that is not a schedule
+ *   (checked before anything is built); Error when the class is not registered.
  * @category Schedules
  */
 export function deserializeSchedule(serialized: unknown): PruningSchedule {
@@ -397,16 +439,21 @@ export function deserializeSchedule(serialized: unknown): PruningSchedule {
     throw new TypeError(argumentMessage('deserializeSchedule', 'serialized.className', 'must be a string', className));
   }
   checkOptionsObject('deserializeSchedule', 'serialized.config', config, false);
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  checkNoProtoKeys('deserializeSchedule', 'serialized.config', config);
+  const entry = lookupRegisteredClass(className);
   if (entry === undefined) {
     throw new Error(
         `deserializeSchedule: unknown schedule class "${className}". Register custom schedules with ` +
         'tf.serialization.registerClass(YourSchedule) before loading.');
   }
-  const [cls, fromConfig] = entry;
-  const schedule = fromConfig(cls, {...(config as tf.serialization.ConfigDict)});
-  if (!(schedule instanceof PruningSchedule)) {
+  // Checked on the class, before building: building a registered model class would allocate its weights.
+  if (!isPruningSchedule(entry.cls.prototype)) {
     throw new TypeError(`deserializeSchedule: class "${className}" is registered but is not a PruningSchedule.`);
+  }
+  const schedule = entry.fromConfig(entry.cls, {...(config as tf.serialization.ConfigDict)});
+  if (!isPruningSchedule(schedule)) {
+    throw new TypeError(`deserializeSchedule: class "${className}" is registered but its fromConfig did not return ` +
+        'a PruningSchedule.');
   }
   return schedule;
 }

@@ -18,7 +18,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 
-import {argumentMessage, checkKnownKeys, deepCopy, describeValue} from '../util/validation';
+import {hasBrand, lookupRegisteredClass, packageBrand, registerPackageClass, setBrand} from '../util/registry';
+import {argumentMessage, checkKnownKeys, checkNoProtoKeys, deepCopy, describeValue} from '../util/validation';
 import {PruningError} from './errors';
 import {
   MaskResult,
@@ -35,9 +36,12 @@ import {
   PruningDecision,
   PruningSchedule,
   deserializeSchedule,
+  isPruningSchedule,
   serializeSchedule,
 } from './pruning_schedule';
-import {isPrunable, missingConfigFields, prunableWeightsOf, unsupportedLayerMessage} from './prune_registry';
+import {
+  isPrunable, missingConfigFields, prunableWeightsOf, registeredClassNames, unsupportedLayerMessage,
+} from './prune_registry';
 import {wasmMagnitudeCut} from './wasm/magnitude_cut';
 
 type Layer = tfl.layers.Layer;
@@ -85,6 +89,12 @@ const UNTIL_ENDED: TrainingSession = {isCurrent: () => true};
 
 /** The largest step the int32 `pruning_step` weight can hold. */
 const MAX_STEP = 2 ** 31 - 1;
+
+/** The brand of every wrapper, in every build of this package (see util/registry.ts). */
+const WRAPPER_BRAND = packageBrand('PruneLowMagnitude');
+
+/** Marks a layer that {@link deserializeLayer} rebuilt from a config (a copy, or a loaded layer). */
+const REBUILT_FROM_CONFIG = packageBrand('rebuiltFromConfig');
 
 /**
  * The keys of a wrapper's config: its own, those of tfjs's base layer arguments, and the
@@ -172,6 +182,17 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   private step = -1;
   private session: TrainingSession | null = null;
   private weightSource: Layer | null = null;
+  private masksCut = false;
+
+  /**
+   * `value instanceof PruneLowMagnitude` holds for the wrappers of every build
+   * of this package loaded in the process (its ESM and its CJS build), not
+   * only for this build's. Subclasses keep the usual `instanceof`.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return this === PruneLowMagnitude ? isPruneLowMagnitude(value) :
+      Function.prototype[Symbol.hasInstance].call(this, value);
+  }
 
   /**
    * @param args See {@link PruneLowMagnitudeArgs}.
@@ -188,7 +209,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
       layer: _layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, ...layerArgs
     } = args;
     super({...layerArgs, name: layerArgs.name ?? `prune_low_magnitude_${layer.name}`});
-    if (layer instanceof PruneLowMagnitude) {
+    if (isPruneLowMagnitude(layer)) {
       throw new PruningError(
           `PruneLowMagnitude: layer "${layer.name}" is already a PruneLowMagnitude wrapper; wrappers cannot be ` +
           'nested.');
@@ -199,7 +220,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
           'use pruneLowMagnitude(model) to prune every layer of a model.');
     }
     if (!isPrunable(layer)) throw new PruningError(unsupportedLayerMessage('PruneLowMagnitude', layer));
-    if (pruningSchedule !== undefined && !(pruningSchedule instanceof PruningSchedule)) {
+    if (pruningSchedule !== undefined && !isPruningSchedule(pruningSchedule)) {
       throw new TypeError(argumentMessage(
           'PruneLowMagnitude', 'pruningSchedule', 'must be a PruningSchedule', pruningSchedule));
     }
@@ -276,10 +297,18 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    */
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     if (!this.layer.built) {
-      this.layer.build(inputShape as tfl.Shape);
+      try {
+        this.layer.build(inputShape as tfl.Shape);
+      } catch (cause) {
+        if (!isRebuiltCustomLayer(this.layer)) throw cause;
+        throw new PruningError(
+            `PruneLowMagnitude: ${describeLayer(this.layer)} failed to build from its config: ` +
+            `${causeOf(cause)}. ${rebuildRule(this.layer.getClassName())}`);
+      }
       this.layer.built = true;
     }
     if (this.weightSource !== null) {
+      this.checkSameWeightShapes(this.weightSource);
       this.layer.setWeights(this.weightSource.getWeights());
       this.weightSource = null;
     }
@@ -332,6 +361,30 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
         for (const weight of shadowed) delete (weight as unknown as {read?: unknown}).read;
       }
     });
+  }
+
+  /**
+   * Copies the weights of `source` into the inner layer now (the wrapper must
+   * be built). {@link pruneLowMagnitude} uses it for the models it rebuilds.
+   *
+   * @param source A built layer of the inner layer's class and config.
+   * @throws PruningError when the inner layer's weights do not have the shapes of `source`'s (a custom
+   *   layer whose config lost a constructor argument), naming the layer and the rule.
+   */
+  copyInnerWeightsFrom(source: Layer): void {
+    this.checkSameWeightShapes(source);
+    this.layer.setWeights(source.getWeights());
+  }
+
+  /** Rejects a copy whose weights do not have the shapes of the layer it copies (a custom layer's lost config). */
+  private checkSameWeightShapes(source: Layer): void {
+    const shapes = (layer: Layer) => `[${layer.weights.map((w) => `[${w.shape.join(', ')}]`).join(', ')}]`;
+    if (shapes(this.layer) !== shapes(source)) {
+      throw new PruningError(
+          `PruneLowMagnitude: ${describeLayer(this.layer)} rebuilt from its config has weights of shapes ` +
+          `${shapes(this.layer)}, but the layer it copies has ${shapes(source)}. ` +
+          rebuildRule(this.layer.getClassName()));
+    }
   }
 
   /** Rejects a weight whose rank does not fit the block or M-by-N options. */
@@ -399,20 +452,32 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
           `PruneLowMagnitude: layer "${this.name}" holds the pruning step ${saved}, but a step is -1 (never ` +
           'trained) or >= 0; the saved model is corrupt.');
     }
+    let cut = false;
     for (const {weight, mask} of this.prunedWeights) {
       const values = await mask.read().data();
-      let bad = -1;
-      // A plain loop: findIndex's callback per element took 2 ms for a 409,600-element mask.
-      for (let i = 0; i < values.length && bad < 0; i++) if (values[i] !== 0 && values[i] !== 1) bad = i;
+      const bad = firstNonBinary(values);
       if (bad >= 0) {
         throw new PruningError(
             `PruneLowMagnitude: the mask of weight "${weight.originalName}" holds ${values[bad]} at flat index ` +
             `${bad}, but a mask holds only 0 and 1; the saved model is corrupt.`);
       }
+      cut ||= values.includes(0);
     }
+    // A saved mask holding a zero was cut before the save.
+    this.masksCut ||= cut;
     this.step = saved === -1 ? 0 : saved;
     this.writeStep();
     this.session = session;
+  }
+
+  /**
+   * Whether a mask of this wrapper has been cut: by a mask update since the
+   * wrapper was created, or before a save (a mask loaded with a zero in it,
+   * as seen by {@link startTraining}). {@link UpdatePruningStep} warns at the
+   * end of a training after which no mask of the model has been cut.
+   */
+  get hasCutMasks(): boolean {
+    return this.masksCut;
   }
 
   /** Ends a training session: masks are applied to the weights and training without the callback fails again. */
@@ -511,22 +576,46 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * {@link getPrunedWeights}) and writes `weight * mask` into the weights.
    * {@link UpdatePruningStep} uses it for global pruning.
    *
-   * @param masks One flat 0/1 mask per pruned weight, of the weight's size.
-   * @param thresholds One threshold per pruned weight.
-   * @throws RangeError when the counts or sizes do not match the pruned weights.
+   * Everything is checked before anything is written.
+   *
+   * @param masks One flat mask per pruned weight, of the weight's size, holding only 0 and 1.
+   * @param thresholds One threshold per pruned weight: a finite number >= 0 (the smallest kept magnitude).
+   * @throws TypeError when `masks` or `thresholds` is not an array, a mask not a Float32Array or a threshold
+   *   not a number; RangeError when the counts or sizes do not match the pruned weights, a mask holds a
+   *   value other than 0 and 1, or a threshold is negative, NaN or infinite.
    */
   setMasks(masks: readonly Float32Array[], thresholds: readonly number[]): void {
+    const caller = 'PruneLowMagnitude.setMasks';
+    if (!Array.isArray(masks)) throw new TypeError(argumentMessage(caller, 'masks', 'must be an array', masks));
+    if (!Array.isArray(thresholds)) throw new TypeError(argumentMessage(caller, 'thresholds', 'must be an array', thresholds));
     if (masks.length !== this.prunedWeights.length || thresholds.length !== this.prunedWeights.length) {
       throw new RangeError(
           `PruneLowMagnitude.setMasks: layer "${this.name}" has ${this.prunedWeights.length} pruned weight(s), but ` +
           `got ${masks.length} mask(s) and ${thresholds.length} threshold(s).`);
     }
     this.prunedWeights.forEach(({weight}, i) => {
+      const of = `(of weight "${weight.originalName}") of layer "${this.name}"`;
+      const mask: unknown = masks[i];
+      if (!(mask instanceof Float32Array) && !Array.isArray(mask)) {
+        throw new TypeError(argumentMessage(caller, `masks[${i}]`, 'must be a Float32Array', mask));
+      }
       const size = weight.shape.reduce<number>((a, b) => a * (b ?? 0), 1);
       if (masks[i].length !== size) {
         throw new RangeError(
             `PruneLowMagnitude.setMasks: mask ${i} of layer "${this.name}" must have ${size} values, but got ` +
             `${masks[i].length}.`);
+      }
+      const bad = firstNonBinary(masks[i]);
+      if (bad >= 0) {
+        throw new RangeError(
+            `PruneLowMagnitude.setMasks: mask ${i} ${of} holds ${describeValue(masks[i][bad])} at flat index ${bad}, ` +
+            'but a mask holds only 0 and 1.');
+      }
+      const threshold: unknown = thresholds[i];
+      if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < 0) {
+        throw new (typeof threshold === 'number' ? RangeError : TypeError)(
+            `PruneLowMagnitude.setMasks: threshold ${i} ${of} must be a finite number >= 0, but got ` +
+            `${describeValue(threshold)}.`);
       }
     });
     this.writeMasks(this.prunedWeights.map(({weight}, i) => tf.tensor(masks[i], weight.shape as number[], 'float32')),
@@ -541,6 +630,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   private writeMasks(
       masks: readonly tf.Tensor[], thresholds: ReadonlyArray<number | tf.Tensor>,
       masked: ReadonlyArray<tf.Tensor | undefined> = []): void {
+    this.masksCut = true;
     this.prunedWeights.forEach(({weight, mask, threshold}, i) => {
       const value = thresholds[i];
       assign(mask, masks[i]);
@@ -624,14 +714,19 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * A `blockPoolingType` in capitals (tfmot's `'AVG'`, `'MAX'`) is read as
    * lowercase; missing or null mask options take their defaults.
    *
-   * @throws TypeError for a key this version does not know (a config written by a newer version).
+   * Nothing built for a config that is rejected is left allocated.
+   *
+   * @throws TypeError for a key this version does not know (a config written by a newer version), a
+   *   `weights` or `__proto__` key, or an inner layer class that is not a single layer; whatever building
+   *   the inner layer or the schedule throws (see `deserializeLayer`).
    */
   static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     checkKnownKeys('PruneLowMagnitude.fromConfig', 'config key', config, CONFIG_KEYS,
         'A model saved by a newer version of tfjs-model-optimization needs that version to load.');
+    checkNoWeightValues(config, 'config');
+    checkNoProtoKeys('PruneLowMagnitude.fromConfig', 'config', config);
     const {layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, ...rest} = config;
-    const inner = deserializeLayer(layer);
     const schedule = pruningSchedule == null ? undefined : deserializeSchedule(pruningSchedule);
     const options: Record<string, unknown> = {};
     if (blockSize != null) options['blockSize'] = deepCopy(blockSize);
@@ -640,10 +735,32 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
     }
     if (sparsityMByN != null) options['sparsityMByN'] = deepCopy(sparsityMByN);
     if (globalPruning != null) options['globalPruning'] = globalPruning;
-    return new cls({...rest, ...options, layer: inner, pruningSchedule: schedule});
+    const inner = deserializeLayer(layer);
+    try {
+      return new cls({...rest, ...options, layer: inner, pruningSchedule: schedule});
+    } catch (e) {
+      disposeWeightsOf(inner);
+      throw e;
+    }
   }
 }
-tf.serialization.registerClass(PruneLowMagnitude);
+setBrand(PruneLowMagnitude.prototype, WRAPPER_BRAND);
+registerPackageClass(PruneLowMagnitude);
+
+/**
+ * Whether `value` is a {@link PruneLowMagnitude} wrapper of any build of this
+ * package (`instanceof` sees only one build's classes).
+ */
+export function isPruneLowMagnitude(value: unknown): value is PruneLowMagnitude {
+  return hasBrand(value, WRAPPER_BRAND);
+}
+
+/** The index of the first value other than 0 and 1, or -1 (-0 counts as 0). */
+function firstNonBinary(values: ArrayLike<unknown>): number {
+  // A plain loop: findIndex's callback per element took 2 ms for a 409,600-element mask.
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0 && values[i] !== 1) return i;
+  return -1;
+}
 
 /**
  * The mask options as saved in a wrapper's config: every option, with
@@ -660,23 +777,113 @@ export function maskConfig(
   };
 }
 
-/** Deserializes `{className, config}` into a layer through tfjs's class registry. */
+/**
+ * Deserializes `{className, config}` into a layer through tfjs's class
+ * registry: for {@link PruneLowMagnitude.fromConfig}, and for
+ * {@link pruneLowMagnitude}, which wraps a copy of each layer rebuilt from its
+ * config. The class is checked before anything is built, the config is copied
+ * (never modified), and a layer rebuilt under another name than its config's
+ * (a constructor that ignores its config) is refused.
+ *
+ * @throws TypeError when the input is not `{className, config}`, the config holds a `__proto__` or
+ *   `weights` key, or the class is not a single layer; Error when the class is not registered;
+ *   PruningError when the class is a PruneLowMagnitude, or when a custom layer cannot be rebuilt from its
+ *   config (naming the layer, the cause and the rule).
+ */
 export function deserializeLayer(serialized: unknown): Layer {
   const {className, config} = (serialized ?? {}) as {className?: unknown; config?: unknown};
   if (typeof className !== 'string' || typeof config !== 'object' || config === null) {
     throw new TypeError(argumentMessage(
         'PruneLowMagnitude.fromConfig', 'layer', 'must be {className, config}', serialized));
   }
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  checkNoProtoKeys('PruneLowMagnitude.fromConfig', 'layer.config', config);
+  checkNoWeightValues(config, 'layer.config');
+  const entry = lookupRegisteredClass(className);
   if (entry === undefined) {
     throw new Error(
         `PruneLowMagnitude.fromConfig: unknown layer class "${className}". Register custom layers with ` +
         'tf.serialization.registerClass before loading.');
   }
-  const [cls, fromConfig] = entry;
-  const layer = fromConfig(cls, deepCopy(config) as tf.serialization.ConfigDict);
+  // Checked on the class, before building: a model class builds its weights in its constructor.
+  const prototype: unknown = entry.cls.prototype;
+  const name = (config as {name?: unknown}).name;
+  if (isPruneLowMagnitude(prototype)) {
+    throw new PruningError(
+        `PruneLowMagnitude: layer ${describeValue(name)} is already a PruneLowMagnitude wrapper; wrappers cannot be ` +
+        'nested.');
+  }
+  if (prototype instanceof tfl.LayersModel) {
+    throw new TypeError(
+        `PruneLowMagnitude.fromConfig: 'layer' must be a single layer, but got the model ${describeValue(name)} ` +
+        `(class ${className}); a PruneLowMagnitude wraps one layer (pruneLowMagnitude(model) prunes every layer of ` +
+        'a model).');
+  }
+  if (!(prototype instanceof tfl.layers.Layer)) {
+    throw new TypeError(`PruneLowMagnitude.fromConfig: class "${className}" is not a layer.`);
+  }
+  const custom = !registeredClassNames().includes(className);
+  const described = `layer ${describeValue(name)} (class ${className})`;
+  let layer: unknown;
+  try {
+    layer = entry.fromConfig(entry.cls, deepCopy(config) as tf.serialization.ConfigDict);
+  } catch (cause) {
+    if (!custom) throw cause;
+    throw new PruningError(
+        `PruneLowMagnitude: ${described} cannot be rebuilt from its config: ${causeOf(cause)}. ${rebuildRule(className)}`);
+  }
   if (!(layer instanceof tfl.layers.Layer)) {
     throw new TypeError(`PruneLowMagnitude.fromConfig: class "${className}" is not a layer.`);
   }
+  if (typeof name === 'string' && layer.name !== name) {
+    disposeWeightsOf(layer);
+    throw new PruningError(
+        `PruneLowMagnitude: ${described} rebuilt from its config is named "${layer.name}": its constructor did not ` +
+        `take the config. ${rebuildRule(className)}`);
+  }
+  if (custom) Object.defineProperty(layer, REBUILT_FROM_CONFIG, {value: true});
   return layer;
+}
+
+/** Rejects a `weights` key: weight values are never part of a saved config (they load from the weights manifest). */
+function checkNoWeightValues(config: object, arg: string): void {
+  const weights = (config as {weights?: unknown}).weights;
+  if (weights != null) {
+    throw new TypeError(argumentMessage(
+        'PruneLowMagnitude.fromConfig', `${arg}.weights`, 'is not allowed (a saved config holds no weight values; ' +
+        'they load from the weights manifest)', weights));
+  }
+}
+
+/** Whether `layer` is a custom (not built-in) layer that {@link deserializeLayer} rebuilt from its config. */
+function isRebuiltCustomLayer(layer: Layer): boolean {
+  return (layer as unknown as Record<symbol, unknown>)[REBUILT_FROM_CONFIG] === true;
+}
+
+/** `layer "name" (class ClassName)`. */
+function describeLayer(layer: Layer): string {
+  return `layer "${layer.name}" (class ${layer.getClassName()})`;
+}
+
+/** The message of a caught error (or the value itself). */
+function causeOf(cause: unknown): string {
+  return (cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, '');
+}
+
+/** The rule a custom layer breaks when the wrapper cannot rebuild it from its config. */
+function rebuildRule(className: string): string {
+  return 'The wrapper prunes a copy of the layer rebuilt from its config (and a saved model loads that way), so ' +
+      `a prunable custom layer must be rebuildable with ${className}.fromConfig(${className}, layer.getConfig()), ` +
+      `by default new ${className}(layer.getConfig()): give ${className} a constructor that takes one args ` +
+      'object and a getConfig() that returns every constructor argument (see docs/custom-prunable-layers.md).';
+}
+
+/** Frees the weights of a layer built for a config that is then rejected (a layer never used has no refcount). */
+function disposeWeightsOf(layer: Layer): void {
+  for (const weight of layer.weights) {
+    try {
+      weight.dispose();
+    } catch {
+      // Already disposed.
+    }
+  }
 }

@@ -64,8 +64,17 @@ export function checkOptionsObject(caller: string, arg: string, value: unknown, 
   }
 }
 
+/** Whether `object` has an own property `key` (`Object.hasOwn`, which ES2020 lacks). */
+export function hasOwnKey(object: object, key: PropertyKey): boolean {
+  return Object.prototype.hasOwnProperty.call(object, key);
+}
+
 /**
- * A deep copy of a JSON-like config (plain objects, arrays, primitives).
+ * A deep copy of a JSON-like config (plain objects, arrays, primitives). Every
+ * key becomes an own data property of the copy: a `__proto__` key (which
+ * `JSON.parse` creates as an own property) stays an inert own property instead
+ * of becoming the copy's prototype, whose keys would then be read as if the
+ * config held them.
  * Porting note: not `structuredClone`, whose arrays come from the calling
  * realm and then fail tfjs's `instanceof Array` checks in sandboxed contexts.
  */
@@ -73,8 +82,33 @@ export function deepCopy<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v) => deepCopy(v)) as T;
   if (value !== null && typeof value === 'object') {
     const copy: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) copy[key] = deepCopy(v);
+    for (const [key, v] of Object.entries(value)) {
+      Object.defineProperty(copy, key, {value: deepCopy(v), enumerable: true, writable: true, configurable: true});
+    }
     return copy as T;
   }
   return value;
+}
+
+/**
+ * Throws a TypeError when a config (plain objects and arrays, at any depth)
+ * holds a `__proto__` key. No config this package or tfjs writes has one; in
+ * a parsed file it is an attempt to give an object hidden keys.
+ *
+ * @param arg The config's name in the message, e.g. `'layer'`.
+ */
+export function checkNoProtoKeys(caller: string, arg: string, value: unknown): void {
+  const visit = (v: unknown, path: string): void => {
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => visit(item, `${path}[${i}]`));
+    } else if (v !== null && typeof v === 'object') {
+      if (hasOwnKey(v, '__proto__')) {
+        throw new TypeError(
+            `${caller}: '${path}' holds a "__proto__" key, which a config never holds (it would change an ` +
+            "object's prototype); the config is corrupt or hostile.");
+      }
+      for (const [key, item] of Object.entries(v)) visit(item, `${path}.${key}`);
+    }
+  };
+  visit(value, arg);
 }

@@ -278,7 +278,8 @@ describe('the pipeline on a slice of MNIST (cpu backend, training kernels)', () 
   it('saves the three models and the schedule chart', () => {
     for (const stage of ['baseline', 'pruned', 'quantized']) {
       expect(existsSync(join(out, stage, 'model.json'))).toBe(true);
-      expect(existsSync(join(out, stage, 'weights.bin'))).toBe(true);
+      const json = JSON.parse(readFileSync(join(out, stage, 'model.json'), 'utf8'));
+      expect(existsSync(join(out, stage, json.weightsManifest[0].paths[0]))).toBe(true); // weights.<id>.bin
     }
     const svg = readFileSync(join(out, 'schedule.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);

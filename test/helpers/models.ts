@@ -39,3 +39,37 @@ export async function fitBatches(
     y.dispose();
   }
 }
+
+/** Arguments of {@link ChannelScale}. */
+type ChannelScaleArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]> & {scale?: number};
+
+/**
+ * Multiplies each channel by a trainable factor (initially `scale`): a layer with a weight that
+ * pruning does not know (not in the registry, not a PrunableLayer), so whole-model pruning refuses it.
+ */
+export class ChannelScale extends tfl.layers.Layer {
+  static className = 'ChannelScaleForTests';
+  private readonly scale: number;
+  private factors!: tfl.LayerVariable;
+
+  constructor(args: ChannelScaleArgs = {}) {
+    super(args);
+    this.scale = args.scale ?? 1;
+  }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = inputShape as tfl.Shape;
+    this.factors = this.addWeight(
+        'factors', [shape[shape.length - 1] as number], 'float32', tfl.initializers.constant({value: this.scale}));
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => tf.mul(Array.isArray(inputs) ? inputs[0] : inputs, this.factors.read()));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {...super.getConfig(), scale: this.scale};
+  }
+}
+tf.serialization.registerClass(ChannelScale);

@@ -220,7 +220,7 @@ describe('quantizeDynamicRange, default int8 mode (TFLite\'s scheme)', () => {
           await tf.setBackend('cpu');
           const dir = process.argv[1];
           const json = JSON.parse(fs.readFileSync(dir + '/model.json', 'utf8'));
-          const bin = fs.readFileSync(dir + '/weights.bin');
+          const bin = fs.readFileSync(dir + '/' + json.weightsManifest[0].paths[0]);
           const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
           const model = await tfl.loadLayersModel(tf.io.fromMemory(
               {modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData}));

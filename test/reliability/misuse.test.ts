@@ -93,6 +93,11 @@ async function quantized(
 async function savedPrunedDir(name: string, corrupt: (dir: string) => void): Promise<string> {
   const dir = path.join(tmp, name);
   await pruned().save(fileSystem(dir));
+  // fileSystem names the weights file weights.<16 hex digits>.bin; rename it as tfjs-node names it.
+  const json = JSON.parse(fs.readFileSync(modelJson(dir), 'utf8'));
+  fs.renameSync(path.join(dir, json.weightsManifest[0].paths[0]), weightsBin(dir));
+  json.weightsManifest[0].paths = ['weights.bin'];
+  fs.writeFileSync(modelJson(dir), JSON.stringify(json));
   corrupt(dir);
   return dir;
 }
@@ -103,6 +108,45 @@ const editJson = (dir: string, edit: (json: Record<string, unknown>) => void) =>
   edit(json);
   fs.writeFileSync(modelJson(dir), JSON.stringify(json));
 };
+
+/** Names that a plain-object registry lookup would find on Object.prototype. */
+const PROTOTYPE_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'];
+
+/** A custom prunable layer with a positional constructor and no getConfig (the wrapper cannot rebuild it). */
+class PositionalDense extends tfl.layers.Layer {
+  static className = 'MisusePositionalDense';
+  private kernel!: tfl.LayerVariable;
+  constructor(private readonly units: number, args?: {name?: string}) {
+    super(args);
+  }
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    this.kernel = this.addWeight('kernel', [(inputShape as tfl.Shape)[1] as number, this.units], 'float32',
+        tfl.initializers.ones());
+    this.built = true;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.matMul((Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D, this.kernel.read() as tf.Tensor2D);
+  }
+  getPrunableWeights(): tfl.LayerVariable[] {
+    return [this.kernel];
+  }
+}
+tf.serialization.registerClass(PositionalDense);
+
+/** A built wrapper of Dense 3 -> 2 named 'm' (prunes a 6-value kernel). */
+function builtWrapper(): PruneLowMagnitude {
+  const wrapper = pruneLowMagnitude(tfl.layers.dense({units: 2, name: 'm'}));
+  wrapper.apply(tfl.input({shape: [3]}));
+  return wrapper;
+}
+
+/** Two concurrent fits given one UpdatePruningStep: rethrows the one failure (after both settled). */
+async function twoConcurrentFits(): Promise<void> {
+  const callback = new UpdatePruningStep();
+  const results = await Promise.allSettled([1, 2].map(() => fitBatches(pruned(), [30], [40], 2, [callback])));
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failures.length === 1) throw failures[0].reason;
+}
 
 const MISSING_CALLBACK = 'PruneLowMagnitude requires the UpdatePruningStep callback during training. Add it to the ' +
   'callbacks of your model.fit call: model.fit(x, y, {callbacks: [new UpdatePruningStep()]}), or call its hooks ' +
@@ -136,6 +180,11 @@ const rows: Row[] = [
     RangeError, "PolynomialDecay: 'endStep' cannot be -1 (this schedule needs an end step to decay towards), but got -1."],
   ['a power of 0', () => new PolynomialDecay({initialSparsity: 0.1, finalSparsity: 0.5, beginStep: 0, endStep: 9, power: 0}),
     RangeError, "PolynomialDecay: 'power' must be > 0, but got 0."],
+  ...([[1e300, '1e+300', 'Infinity', 'larger'], [3.5e38, '3.5e+38', 'Infinity', 'larger'], [1e-50, '1e-50', '0', 'smaller']] as const)
+      .map(([power, shown, float32, side]): Row => [`a power of ${shown} (${float32} in float32)`,
+    () => new PolynomialDecay({initialSparsity: 0.1, finalSparsity: 0.5, beginStep: 0, endStep: 9, power}), RangeError,
+    "PolynomialDecay: 'power' must be a positive finite number in float32 too (from 1.401298464324817e-45 to " +
+    `3.4028234663852886e+38; ${side} values round to ${float32}), but got ${shown}.`]),
   ['a fractional step passed to call', () => new ConstantSparsity({targetSparsity: 0.5}).call(2.5), TypeError,
     "ConstantSparsity.call: 'step' must be an integer, but got 2.5."],
   ['deserializeSchedule of null', () => deserializeSchedule(null), TypeError,
@@ -145,6 +194,17 @@ const rows: Row[] = [
     'tf.serialization.registerClass(YourSchedule) before loading.'],
   ['a registered class that is not a schedule', () => deserializeSchedule({className: 'Dense', config: {units: 1}}), TypeError,
     'deserializeSchedule: class "Dense" is registered but is not a PruningSchedule.'],
+  ...PROTOTYPE_NAMES.map((name): Row => [`a schedule class named "${name}" (an Object.prototype member)`,
+    () => deserializeSchedule({className: name, config: {}}), Error,
+    `deserializeSchedule: unknown schedule class "${name}". Register custom schedules with ` +
+    'tf.serialization.registerClass(YourSchedule) before loading.']),
+  ['a model class as a schedule (refused before it is built)',
+    () => deserializeSchedule({className: 'Sequential', config: dense().getConfig()}), TypeError,
+    'deserializeSchedule: class "Sequential" is registered but is not a PruningSchedule.'],
+  ['a schedule config with a "__proto__" key (from JSON.parse)',
+    () => deserializeSchedule(JSON.parse('{"className": "ConstantSparsity", "config": {"targetSparsity": 0.5, "__proto__": {"frequency": 1}}}')),
+    TypeError, "deserializeSchedule: 'serialized.config' holds a \"__proto__\" key, which a config never holds (it would " +
+    "change an object's prototype); the config is corrupt or hostile."],
   ['a schedule config from a newer version (an unknown key)',
     () => deserializeSchedule({className: 'ConstantSparsity', config: {targetSparsity: 0.5, warmupSteps: 5}}), TypeError,
     "ConstantSparsity: unknown argument 'warmupSteps' (received 5); the arguments are targetSparsity, beginStep, endStep, " +
@@ -185,10 +245,12 @@ const rows: Row[] = [
   ['a pruning policy with a single layer', () => pruneLowMagnitude(tfl.layers.dense({units: 1}), {pruningPolicy: new PruneSelectedLayers({names: ['d']})}),
     TypeError, "pruneLowMagnitude: 'pruningPolicy' applies to models only, but 'toPrune' is an instance of Dense; wrap " +
     'layers one by one instead.'],
-  ['a layer class that cannot be pruned', () => pruneLowMagnitude(tfl.sequential({layers: [tfl.layers.rescaling({scale: 2, inputShape: [3], name: 'rescale'})]})),
-    PruningError, 'pruneLowMagnitude: layer "rescale" (class Rescaling) cannot be pruned: Rescaling is not one of the ' +
+  ['a layer class that cannot be pruned', () => pruneLowMagnitude(tfl.sequential({layers: [tfl.layers.convLstm2d({filters: 1, kernelSize: 1, inputShape: [2, 3, 3, 1], recurrentInitializer: 'glorotUniform', name: 'clstm'})]})),
+    PruningError, 'pruneLowMagnitude: layer "clstm" (class ConvLSTM2D) cannot be pruned: ConvLSTM2D is not one of the ' +
     'built-in prunable classes (an exact class match: subclasses are not included). To prune it, implement the ' +
-    'PrunableLayer interface on Rescaling: a getPrunableWeights() method returning the weights to prune.'],
+    'PrunableLayer interface on ConvLSTM2D: a getPrunableWeights() method returning the weights to prune. To leave ' +
+    'it unpruned instead, pass {pruningPolicy: new SkipUnsupportedLayers()}: every layer that cannot be pruned then ' +
+    'stays as it is.'],
   ['block sparsity on a rank-4 kernel', () => pruneLowMagnitude(tfl.sequential({layers: [tfl.layers.conv2d({name: 'c', filters: 2, kernelSize: 3, inputShape: [5, 5, 1]})]}), {blockSize: [2, 2]}),
     PruningError, 'PruneLowMagnitude: block sparsity (blockSize [2, 2]) needs rank-2 weights, but weight ' +
     '"prune_low_magnitude_c/kernel" of layer "c" has shape [3, 3, 1, 2] (rank 4). Prune this layer without blockSize, ' +
@@ -208,6 +270,15 @@ const rows: Row[] = [
   ['masks for an unbuilt wrapper', () => new PruneLowMagnitude({layer: tfl.layers.dense({units: 1, name: 'u'})}).setMasks([new Float32Array(4)], [0]),
     RangeError, 'PruneLowMagnitude.setMasks: layer "prune_low_magnitude_u" has 0 pruned weight(s), but got 1 mask(s) and ' +
     '1 threshold(s).'],
+  ['a mask value other than 0 and 1 given to setMasks', () => builtWrapper().setMasks([Float32Array.of(1, 0, 1, 1, 0.5, 1)], [0.1]),
+    RangeError, 'PruneLowMagnitude.setMasks: mask 0 (of weight "prune_low_magnitude_m/kernel") of layer ' +
+    '"prune_low_magnitude_m" holds 0.5 at flat index 4, but a mask holds only 0 and 1.'],
+  ['a NaN threshold given to setMasks', () => builtWrapper().setMasks([new Float32Array(6).fill(1)], [NaN]),
+    RangeError, 'PruneLowMagnitude.setMasks: threshold 0 (of weight "prune_low_magnitude_m/kernel") of layer ' +
+    '"prune_low_magnitude_m" must be a finite number >= 0, but got NaN.'],
+  ['a custom layer with a positional constructor (the wrapper rebuilds it from its config)',
+    () => pruneLowMagnitude(new PositionalDense(6, {name: 'pos'})), PruningError,
+    /^PruneLowMagnitude: layer "pos" \(class MisusePositionalDense\) rebuilt from its config is named "misuse_positional_dense_MisusePositionalDense\d+": its constructor did not take the config\. The wrapper prunes a copy of the layer rebuilt from its config \(and a saved model loads that way\), so a prunable custom layer must be rebuildable with MisusePositionalDense\.fromConfig\(MisusePositionalDense, layer\.getConfig\(\)\), by default new MisusePositionalDense\(layer\.getConfig\(\)\): give MisusePositionalDense a constructor that takes one args object and a getConfig\(\) that returns every constructor argument \(see docs\/custom-prunable-layers\.md\)\.$/],
   ['a training step on an unbuilt wrapper', () => new PruneLowMagnitude({layer: tfl.layers.dense({units: 1, name: 'v'})}).advanceStep(),
     PruningError, 'PruneLowMagnitude.advanceStep: layer "prune_low_magnitude_v" is not built yet; build the model (call ' +
     'it on an input or give it an input shape) before training.'],
@@ -220,6 +291,22 @@ const rows: Row[] = [
     'layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, name, trainable, dtype, ' +
     'batchInputShape, inputShape, batchSize, inputDType, weights, customObjects. A model saved by a newer version of ' +
     'tfjs-model-optimization needs that version to load.'],
+  ...PROTOTYPE_NAMES.map((name): Row => [`an inner layer class named "${name}" (an Object.prototype member)`,
+    () => PruneLowMagnitude.fromConfig(PruneLowMagnitude, {layer: {className: name, config: {}}}), Error,
+    `PruneLowMagnitude.fromConfig: unknown layer class "${name}". Register custom layers with ` +
+    'tf.serialization.registerClass before loading.']),
+  ['an inner layer of a model class (refused before it is built)',
+    () => PruneLowMagnitude.fromConfig(PruneLowMagnitude, {layer: {className: 'Sequential', config: dense().getConfig()}}),
+    TypeError, "PruneLowMagnitude.fromConfig: 'layer' must be a single layer, but got the model \"net\" (class " +
+    'Sequential); a PruneLowMagnitude wraps one layer (pruneLowMagnitude(model) prunes every layer of a model).'],
+  ['a wrapper config holding weight values',
+    () => PruneLowMagnitude.fromConfig(PruneLowMagnitude, {layer: {className: 'Dense', config: {units: 2}}, weights: [[1, 2]]}),
+    TypeError, "PruneLowMagnitude.fromConfig: 'config.weights' is not allowed (a saved config holds no weight values; " +
+    'they load from the weights manifest), but got an array of length 1.'],
+  ['an inner layer config with a "__proto__" key (from JSON.parse)',
+    () => PruneLowMagnitude.fromConfig(PruneLowMagnitude, JSON.parse('{"layer": {"className": "Dense", "config": {"__proto__": {"units": 7}, "name": "h"}}}')),
+    TypeError, "PruneLowMagnitude.fromConfig: 'config.layer.config' holds a \"__proto__\" key, which a config never holds " +
+    "(it would change an object's prototype); the config is corrupt or hostile."],
 
   // Training: fit without the callback, the callback on an unpruned model, hooks out of order.
   ['fit without UpdatePruningStep', () => fitBatches(pruned(), [30], [40], 1, []), PruningError, MISSING_CALLBACK],
@@ -236,6 +323,8 @@ const rows: Row[] = [
     const callback = new UpdatePruningStep();
     return fitBatches(pruned(), [30], [40], 1, [callback, callback]);
   }, PruningError, /^PruneLowMagnitude: layer "prune_low_magnitude_d" is already being trained by an UpdatePruningStep/],
+  ['one UpdatePruningStep given to two concurrent fits', twoConcurrentFits, PruningError,
+    /^UpdatePruningStep: this callback is already driving the training of model "net(_model)?", so it cannot also drive the training of model "net(_model)?": a callback instance serves one fit at a time\. Give each concurrent fit its own new UpdatePruningStep\(\), or await one fit before starting the next \(a custom training loop ends its training with onTrainEnd\(\)\)\.$/],
   ['trainOnBatch (which runs no callbacks)', () => pruned().trainOnBatch(tf.zeros([2, 30]), tf.zeros([2, 40])),
     PruningError, MISSING_CALLBACK],
   ['a custom schedule that answers a sparsity outside [0, 1)', () => fitBatches(pruned({pruningSchedule: new OutOfRangeSchedule()}), [30], [40], 1, [new UpdatePruningStep()]),
@@ -351,6 +440,18 @@ const rows: Row[] = [
     (c['pruning_schedule'] as {config: Record<string, unknown>}).config['warmup_steps'] = 5;
   }))), TypeError, "ConstantSparsity: unknown argument 'warmupSteps' (received 5); the arguments are targetSparsity, " +
     'beginStep, endStep, frequency.'],
+  ['a saved wrapper around a layer class named "constructor"', async () => tfl.loadLayersModel(tf.io.fromMemory(await editedWrapperConfig((c) => {
+    (c['layer'] as {class_name: string}).class_name = 'constructor';
+  }))), Error, 'PruneLowMagnitude.fromConfig: unknown layer class "constructor". Register custom layers with ' +
+    'tf.serialization.registerClass before loading.'],
+  ['a saved schedule of a class named "toString"', async () => tfl.loadLayersModel(tf.io.fromMemory(await editedWrapperConfig((c) => {
+    (c['pruning_schedule'] as {class_name: string}).class_name = 'toString';
+  }))), Error, 'deserializeSchedule: unknown schedule class "toString". Register custom schedules with ' +
+    'tf.serialization.registerClass(YourSchedule) before loading.'],
+  ['a saved wrapper holding weight values', async () => tfl.loadLayersModel(tf.io.fromMemory(await editedWrapperConfig((c) => {
+    c['weights'] = [[1, 2]];
+  }))), TypeError, "PruneLowMagnitude.fromConfig: 'config.weights' is not allowed (a saved config holds no weight values; " +
+    'they load from the weights manifest), but got an array of length 1.'],
 
   // The Node fileSystem handler, on a saved pruned model.
   ['fileSystem with an empty directory name', () => fileSystem(''), TypeError,

@@ -16,7 +16,7 @@ import {
   pruneLowMagnitude,
   stripPruning,
 } from '../../src';
-import {denseModel, fitBatches, seeded, snapshot} from '../helpers/models';
+import {ChannelScale, denseModel, fitBatches, seeded, snapshot} from '../helpers/models';
 
 const schedule = (targetSparsity = 0.5) => new ConstantSparsity({targetSparsity, beginStep: 0, frequency: 1});
 
@@ -191,16 +191,17 @@ describe('pruneLowMagnitude on layers', () => {
 });
 
 describe('pruneLowMagnitude rejects what it cannot prune', () => {
-  it('names the unsupported layer, its class and PrunableLayer, and builds nothing', () => {
+  it('names the unsupported layer, its class, PrunableLayer and SkipUnsupportedLayers, and builds nothing', () => {
     const call = () => pruneLowMagnitude(tfl.sequential({
-      layers: [tfl.layers.dense({units: 3, inputShape: [5]}), tfl.layers.rescaling({scale: 2, name: 'rescale'})],
+      layers: [tfl.layers.dense({units: 3, inputShape: [5]}), new ChannelScale({scale: 2, name: 'scale'})],
     }));
     expect(call).toThrow(PruningError);
     expect(call).toThrow(
-        'pruneLowMagnitude: layer "rescale" (class Rescaling) cannot be pruned: Rescaling is not one of ' +
-        'the built-in prunable classes (an exact class match: subclasses are not included). To prune it, ' +
-        'implement the PrunableLayer interface on Rescaling: a getPrunableWeights() method returning the ' +
-        'weights to prune.');
+        'pruneLowMagnitude: layer "scale" (class ChannelScaleForTests) cannot be pruned: ChannelScaleForTests is not ' +
+        'one of the built-in prunable classes (an exact class match: subclasses are not included). To prune it, ' +
+        'implement the PrunableLayer interface on ChannelScaleForTests: a getPrunableWeights() method returning the ' +
+        'weights to prune. To leave it unpruned instead, pass {pruningPolicy: new SkipUnsupportedLayers()}: every ' +
+        'layer that cannot be pruned then stays as it is.');
   });
 
   it('rejects a subclass of a prunable class that does not implement PrunableLayer', () => {

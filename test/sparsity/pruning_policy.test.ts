@@ -15,30 +15,30 @@ import {
   pruneLowMagnitude,
   stripPruning,
 } from '../../src';
-import {fitBatches, seeded, snapshot} from '../helpers/models';
+import {ChannelScale, fitBatches, seeded, snapshot} from '../helpers/models';
 
 const everyStep = () => new ConstantSparsity({targetSparsity: 0.5, beginStep: 0, frequency: 1});
 const classes = (model: tfl.LayersModel) => model.layers.map((l) => l.getClassName());
 
-/** Dense, Rescaling (not prunable), Dense, Dropout: a Sequential model. */
-function sequentialWithRescaling(): tfl.Sequential {
+/** Dense, ChannelScale (weights pruning does not know), Dense, Dropout: a Sequential model. */
+function sequentialWithScale(): tfl.Sequential {
   return tfl.sequential({
     layers: [
       tfl.layers.dense({units: 6, inputShape: [4], name: 'd1'}),
-      tfl.layers.rescaling({scale: 0.5, name: 'scale'}),
+      new ChannelScale({scale: 0.5, name: 'scale'}),
       tfl.layers.dense({units: 3, name: 'd2'}),
       tfl.layers.dropout({rate: 0.1, name: 'drop'}),
     ],
   });
 }
 
-/** input -> conv -> flatten -> [dense_a, rescaling -> dense_b] -> concatenate: a functional model. */
-function functionalWithRescaling(): tfl.LayersModel {
+/** input -> conv -> flatten -> [dense_a, ChannelScale -> dense_b] -> concatenate: a functional model. */
+function functionalWithScale(): tfl.LayersModel {
   const input = tfl.input({shape: [4, 4, 1], name: 'image'});
   const conv = tfl.layers.conv2d({filters: 2, kernelSize: 3, name: 'conv'}).apply(input) as tfl.SymbolicTensor;
   const flat = tfl.layers.flatten({name: 'flat'}).apply(conv) as tfl.SymbolicTensor;
   const a = tfl.layers.dense({units: 3, name: 'dense_a'}).apply(flat) as tfl.SymbolicTensor;
-  const scaled = tfl.layers.rescaling({scale: 2, name: 'scale'}).apply(flat) as tfl.SymbolicTensor;
+  const scaled = new ChannelScale({scale: 2, name: 'scale'}).apply(flat) as tfl.SymbolicTensor;
   const b = tfl.layers.dense({units: 3, name: 'dense_b'}).apply(scaled) as tfl.SymbolicTensor;
   const out = tfl.layers.concatenate({name: 'cat'}).apply([a, b]) as tfl.SymbolicTensor;
   return tfl.model({inputs: input, outputs: out, name: 'two_heads'});
@@ -52,10 +52,10 @@ function expectSamePredictions(a: tfl.LayersModel, b: tfl.LayersModel, x: tf.Ten
 
 describe('SkipUnsupportedLayers', () => {
   it('wraps the prunable layers of a Sequential model and leaves the unsupported one as it is', async () => {
-    const model = sequentialWithRescaling();
-    expect(() => pruneLowMagnitude(model)).toThrow(/layer "scale" \(class Rescaling\) cannot be pruned/);
+    const model = sequentialWithScale();
+    expect(() => pruneLowMagnitude(model)).toThrow(/layer "scale" \(class ChannelScaleForTests\) cannot be pruned/);
     const pruned = pruneLowMagnitude(model, {pruningPolicy: new SkipUnsupportedLayers(), pruningSchedule: everyStep()});
-    expect(classes(pruned)).toEqual(['PruneLowMagnitude', 'Rescaling', 'PruneLowMagnitude', 'PruneLowMagnitude']);
+    expect(classes(pruned)).toEqual(['PruneLowMagnitude', 'ChannelScaleForTests', 'PruneLowMagnitude', 'PruneLowMagnitude']);
     expect(pruned.layers[1].name).toBe('scale');
     const x = seeded([3, 4], 1);
     expectSamePredictions(model, pruned, x);
@@ -67,7 +67,7 @@ describe('SkipUnsupportedLayers', () => {
   });
 
   it('leaves the unsupported layer of a functional model unwrapped and keeps the graph', async () => {
-    const model = functionalWithRescaling();
+    const model = functionalWithScale();
     const pruned = pruneLowMagnitude(model, {pruningPolicy: new SkipUnsupportedLayers(), pruningSchedule: everyStep()});
     expect(pruned.layers.map((l) => l.name)).toEqual([
       'image', 'prune_low_magnitude_conv', 'prune_low_magnitude_flat', 'scale', 'prune_low_magnitude_dense_a',
@@ -92,12 +92,12 @@ describe('SkipUnsupportedLayers', () => {
 
 describe('PruneSelectedLayers', () => {
   it('prunes only the layers named (exact strings and RegExps)', () => {
-    const pruned = pruneLowMagnitude(sequentialWithRescaling(), {pruningPolicy: new PruneSelectedLayers({names: ['d2', /^dr/]})});
+    const pruned = pruneLowMagnitude(sequentialWithScale(), {pruningPolicy: new PruneSelectedLayers({names: ['d2', /^dr/]})});
     expect(pruned.layers.map((l) => l.name)).toEqual(['d1', 'scale', 'prune_low_magnitude_d2', 'prune_low_magnitude_drop']);
   });
 
   it('prunes only the layers a predicate selects, in a functional model', () => {
-    const pruned = pruneLowMagnitude(functionalWithRescaling(), {
+    const pruned = pruneLowMagnitude(functionalWithScale(), {
       pruningPolicy: new PruneSelectedLayers({predicate: (layer) => layer.getClassName() === 'Dense'}),
     });
     expect(pruned.layers.map((l) => l.name)).toEqual([
@@ -107,12 +107,12 @@ describe('PruneSelectedLayers', () => {
 
   it('needs a layer to match both names and predicate when both are given', () => {
     const policy = new PruneSelectedLayers({names: [/^d/], predicate: (layer) => layer.getClassName() === 'Dense'});
-    const pruned = pruneLowMagnitude(sequentialWithRescaling(), {pruningPolicy: policy});
+    const pruned = pruneLowMagnitude(sequentialWithScale(), {pruningPolicy: policy});
     expect(pruned.layers.map((l) => l.name)).toEqual(['prune_low_magnitude_d1', 'scale', 'prune_low_magnitude_d2', 'drop']);
   });
 
   it('moves the input shape onto the first layer only when that layer is wrapped', () => {
-    const pruned = pruneLowMagnitude(sequentialWithRescaling(), {pruningPolicy: new PruneSelectedLayers({names: ['d2']})});
+    const pruned = pruneLowMagnitude(sequentialWithScale(), {pruningPolicy: new PruneSelectedLayers({names: ['d2']})});
     const x = seeded([2, 4], 3);
     const y = pruned.predict(x) as tf.Tensor;
     expect(y.shape).toEqual([2, 3]);
@@ -120,12 +120,12 @@ describe('PruneSelectedLayers', () => {
   });
 
   it('still fails on a selected layer that cannot be pruned, naming it', () => {
-    expect(() => pruneLowMagnitude(sequentialWithRescaling(), {pruningPolicy: new PruneSelectedLayers({names: ['scale']})}))
-        .toThrow(/^pruneLowMagnitude: layer "scale" \(class Rescaling\) cannot be pruned/);
+    expect(() => pruneLowMagnitude(sequentialWithScale(), {pruningPolicy: new PruneSelectedLayers({names: ['scale']})}))
+        .toThrow(/^pruneLowMagnitude: layer "scale" \(class ChannelScaleForTests\) cannot be pruned/);
   });
 
   it('rejects a model without a layer of a given name (a typo), listing the layers', () => {
-    const call = () => pruneLowMagnitude(sequentialWithRescaling(), {pruningPolicy: new PruneSelectedLayers({names: ['dense2']})});
+    const call = () => pruneLowMagnitude(sequentialWithScale(), {pruningPolicy: new PruneSelectedLayers({names: ['dense2']})});
     expect(call).toThrow(PruningError);
     expect(call).toThrow(
         /^PruneSelectedLayers: model "sequential_\d+" has no layer named "dense2"; its layers are "d1", "scale", "d2", "drop"\.$/);
@@ -156,7 +156,7 @@ describe('a custom PruningPolicy', () => {
   }
 
   it('can reject a whole model with its own error, before anything is built', () => {
-    expect(() => pruneLowMagnitude(functionalWithRescaling(), {pruningPolicy: new DenseOnlyModels()}))
+    expect(() => pruneLowMagnitude(functionalWithScale(), {pruningPolicy: new DenseOnlyModels()}))
         .toThrow('DenseOnlyModels: model "two_heads" has a Conv2D layer.');
   });
 
@@ -173,7 +173,7 @@ describe('a custom PruningPolicy', () => {
   });
 
   it('does not modify the model it is given', () => {
-    const model = sequentialWithRescaling();
+    const model = sequentialWithScale();
     const before = snapshot(model);
     pruneLowMagnitude(model, {pruningPolicy: new SkipUnsupportedLayers()});
     expect(snapshot(model)).toEqual(before);

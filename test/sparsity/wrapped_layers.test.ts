@@ -15,7 +15,7 @@ import {
   stripPruning,
 } from '../../src';
 import {keepCount} from '../../src/sparsity/pruning_impl';
-import {fitBatches, seeded, snapshot} from '../helpers/models';
+import {ChannelScale, fitBatches, seeded, snapshot} from '../helpers/models';
 import {saveToMemory} from '../../src/io/gzipped_size';
 
 const everyStep = (targetSparsity = 0.5) => new ConstantSparsity({targetSparsity, beginStep: 0, frequency: 1});
@@ -105,10 +105,11 @@ describe('Bidirectional and TimeDistributed', () => {
 
   it('name the layer a Bidirectional or TimeDistributed wraps when it cannot be pruned', () => {
     const model = tfl.sequential({
-      layers: [tfl.layers.timeDistributed({layer: tfl.layers.rescaling({scale: 2, name: 'rs'}), inputShape: [3, 2], name: 'td'})],
+      layers: [tfl.layers.timeDistributed({layer: new ChannelScale({name: 'cs'}), inputShape: [3, 2], name: 'td'})],
     });
     expect(() => pruneLowMagnitude(model)).toThrow(
         'pruneLowMagnitude: layer "td" (class TimeDistributed) cannot be pruned because the layer it wraps cannot: ' +
-        'layer "rs" (class Rescaling) cannot be pruned: Rescaling is not one of the built-in prunable classes');
+        'layer "cs" (class ChannelScaleForTests) cannot be pruned: ChannelScaleForTests is not one of the built-in ' +
+        'prunable classes');
   });
 });
