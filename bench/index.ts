@@ -6,7 +6,9 @@
  *   npm run bench [-- --quick | --smoke] [--out FILE] [--backends wasm,cpu] [--only GROUP,...]
  *   npx tsx bench/index.ts --quick
  *
- * Groups: training, mask-update, quantization, sizes, inference. `--quick`
+ * Groups: training, mask-update, quantization, sizes, inference, channels
+ * (channel pruning: shrunk models against the original and against the same
+ * architecture built at the smaller widths, at batch 1 and 32). `--quick`
  * (smaller sizes, fewer rounds) proves the suite works in a few minutes;
  * `--smoke` is smaller still. Prints a table and writes every figure, with
  * its median, spread, target and the measurements behind it, plus the
@@ -23,6 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {registerTrainingKernels} from '../src';
+import {measureChannels} from './suite/channels';
 import {Backend, Figure, Mode, Settings, settingsFor} from './suite/figures';
 import {measureInference} from './suite/inference';
 import {measureMaskUpdate} from './suite/mask_update';
@@ -39,6 +42,7 @@ const GROUPS: Record<string, Group> = {
   'inference': measureInference,
   'sizes': (backend) => measureSizes(backend),
   'quantization': measureQuantization,
+  'channels': measureChannels,
 };
 
 interface Options {

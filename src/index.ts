@@ -42,5 +42,8 @@ export type {QuantizationDtype, QuantizeDynamicRangeOptions} from './quantizatio
 export {loadQuantizedLayersModel} from './quantization/load';
 export type {PerChannelQuantization, PerChannelQuantizationDtype} from './quantization/manifest';
 export {getGzippedModelSize} from './io/gzipped_size';
+export {channelGroups} from './channels/channel_groups';
+export type {ChannelGroup} from './channels/channel_groups';
+export {shrinkModel} from './channels/shrink';
 export {registerTrainingKernels, unregisterTrainingKernels} from './kernels';
 export type {TrainingKernelBackend, TrainingKernelsOptions} from './kernels';

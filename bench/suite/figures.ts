@@ -62,6 +62,8 @@ export interface Settings {
   maskUpdate: {kernelShape: [number, number]; vsAbs: Rounds; vsTfmot: Rounds};
   quantization: {denseUnits: [number, number, number]; rounds: Rounds};
   inference: Rounds;
+  /** Channel pruning: predict at batch 1 (`single`) and at a batch of `batch` (`batched`), each interleaved. */
+  channels: {batch: number; single: Rounds; batched: Rounds};
 }
 
 /**
@@ -78,6 +80,7 @@ export function settingsFor(mode: Mode, backend: Backend): Settings {
       maskUpdate: {kernelShape: [160, 256], vsAbs: {warmup: 1, rounds: 2, perRound: 1}, vsTfmot: {warmup: 1, rounds: 2, perRound: 1}},
       quantization: {denseUnits: [100, 200, 100], rounds: {warmup: 0, rounds: 2, perRound: 1}},
       inference: {warmup: 1, rounds: 2, perRound: 1},
+      channels: {batch: 2, single: {warmup: 0, rounds: 1, perRound: 1}, batched: {warmup: 0, rounds: 1, perRound: 1}},
     };
   }
   if (mode === 'quick') {
@@ -91,6 +94,9 @@ export function settingsFor(mode: Mode, backend: Backend): Settings {
       },
       quantization: {denseUnits: [1000, 1250, 1000], rounds: {warmup: 1, rounds: 5, perRound: 1}},
       inference: {warmup: 2, rounds: cpu ? 8 : 20, perRound: 1},
+      channels: cpu ?
+        {batch: 4, single: {warmup: 1, rounds: 3, perRound: 1}, batched: {warmup: 1, rounds: 3, perRound: 1}} :
+        {batch: 32, single: {warmup: 2, rounds: 8, perRound: 3}, batched: {warmup: 1, rounds: 5, perRound: 1}},
     };
   }
   return {
@@ -103,5 +109,8 @@ export function settingsFor(mode: Mode, backend: Backend): Settings {
     },
     quantization: {denseUnits: [2500, 5000, 2500], rounds: {warmup: 1, rounds: 7, perRound: 1}},
     inference: cpu ? {warmup: 2, rounds: 20, perRound: 1} : {warmup: 5, rounds: 60, perRound: 3},
+    channels: cpu ?
+      {batch: 32, single: {warmup: 2, rounds: 12, perRound: 5}, batched: {warmup: 1, rounds: 12, perRound: 1}} :
+      {batch: 32, single: {warmup: 10, rounds: 30, perRound: 20}, batched: {warmup: 3, rounds: 30, perRound: 3}},
   };
 }

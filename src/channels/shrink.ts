@@ -104,8 +104,11 @@ export function rebuildWithout(model: tfl.LayersModel, analysis: ChannelAnalysis
       const cuts = slices.get(source);
       target.setWeights(source.weights.map((weight, w) => {
         let value = weight.read();
-        for (const {axis, indices} of cuts?.get(w) ?? []) value = tf.gather(value, indices, axis);
-        return value;
+        const list = cuts?.get(w) ?? [];
+        for (const {axis, indices} of list) value = tf.gather(value, indices, axis);
+        // A fresh tensor: tfjs-backend-wasm's GatherV2 keeps its output under an internal 4-D
+        // shape, and its fused Conv2D/MatMul then reject a gathered bias as "rank 4".
+        return list.length === 0 ? value : tf.tensor(value.dataSync(), value.shape, value.dtype);
       }));
     }
   });

@@ -12,10 +12,16 @@ import * as tf from '@tensorflow/tfjs-core';
 const root = path.resolve(__dirname, '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 
+/** Channel pruning: per model and sparsity, the parameter ratio and three time ratios at batch 1 and at the batch. */
+const CHANNEL_FIGURES = ['mobilenetv2-50', 'mobilenetv2-75', 'resnet-50', 'seed-cnn-50'].flatMap((level) => [
+  `channels-${level}-params`,
+  ...['speedup', 'vs-limit', 'limit-speedup'].flatMap((ratio) => ['single', 'batch'].map((size) => `channels-${level}-${ratio}-${size}`)),
+]);
+
 /** Every figure of the suite, on each backend. Adding a figure to the suite means adding it here. */
 const FIGURES = [
   'training-frequency-100', 'training-frequency-1', 'mask-update-vs-abs', 'mask-update-vs-tfmot', 'inference-stripped',
-  'size-pruned', 'size-pruned-int8', 'quantize-throughput', 'quantize-vs-copy',
+  'size-pruned', 'size-pruned-int8', 'quantize-throughput', 'quantize-vs-copy', ...CHANNEL_FIGURES,
 ];
 const BACKENDS = ['wasm', 'cpu'];
 
