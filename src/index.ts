@@ -45,5 +45,8 @@ export {getGzippedModelSize} from './io/gzipped_size';
 export {channelGroups} from './channels/channel_groups';
 export type {ChannelGroup} from './channels/channel_groups';
 export {shrinkModel} from './channels/shrink';
+export {pruneChannels} from './channels/prune_channels';
+export type {PruneChannelsParams} from './channels/prune_channels';
+export type {ChannelImportance} from './channels/channel_masks';
 export {registerTrainingKernels, unregisterTrainingKernels} from './kernels';
 export type {TrainingKernelBackend, TrainingKernelsOptions} from './kernels';

@@ -22,6 +22,7 @@ it('exports exactly the documented public names', () => {
     'isPrunableLayer',
     'isPrunedMByN',
     'loadQuantizedLayersModel',
+    'pruneChannels',
     'pruneLowMagnitude',
     'pruningSummaries',
     'quantizeDynamicRange',

@@ -32,7 +32,7 @@ export interface ChannelGroup {
 
 /**
  * The groups of coupled channels of a model, without changing it: what
- * `pruneChannels` prunes together and {@link shrinkModel} removes
+ * {@link pruneChannels} prunes together and {@link shrinkModel} removes
  * together. Groups whose channels touch a model input or output, or a layer
  * channel pruning does not support, are listed with the reason.
  *

@@ -3,6 +3,8 @@
  * the weight slices it spans, Torch-Pruning's group importance), the choice of
  * the least important ones at a sparsity, and the 0/1 masks that zero them.
  */
+import type * as tfl from '@tensorflow/tfjs-layers';
+
 import {keepCount} from '../sparsity/pruning_impl';
 import type {Channel, ChannelGroupInternal, ChannelSlice} from './channel_analysis';
 import type {ParamAxis} from './channel_space';
@@ -14,6 +16,27 @@ import type {ParamAxis} from './channel_space';
  * @category Channel pruning
  */
 export type ChannelImportance = 'l2' | 'l1';
+
+/** BatchNormalization's moving statistics: neither ranked nor zeroed (a zero gamma and beta silence the channel). */
+const STATISTICS = ['moving_mean', 'moving_variance'];
+
+function isStatistic(variable: tfl.LayerVariable): boolean {
+  const name = variable.originalName;
+  return STATISTICS.includes(name.slice(name.lastIndexOf('/') + 1).replace(/_\d+$/, ''));
+}
+
+/** Whether a parameter slice takes part in ranking and zeroing channels. */
+export function isMaskedParam(param: ParamAxis): boolean {
+  return !isStatistic(param.layer.weights[param.weight]);
+}
+
+/**
+ * The weights a channel-pruning wrapper masks: every float32 weight of the
+ * layer but BatchNormalization's moving statistics.
+ */
+export function channelWeightsOf(layer: tfl.layers.Layer): tfl.LayerVariable[] {
+  return layer.weights.filter((weight) => weight.dtype === 'float32' && !isStatistic(weight));
+}
 
 /** The stride and size of `axis` in a row-major shape. */
 function axisLayout(shape: readonly number[], axis: number): {stride: number; size: number} {
@@ -48,6 +71,7 @@ export function channelsToPrune(
     read: ReadWeight): Channel[] {
   const sums = new Map<ParamAxis, Float64Array>();
   const score = (slice: ChannelSlice): number => {
+    if (!isMaskedParam(slice.param)) return 0;
     let table = sums.get(slice.param);
     if (table === undefined) {
       const {values, shape} = read(slice.param);
@@ -74,6 +98,7 @@ export function zeroSlices(
     void {
   for (const channel of channels) {
     for (const {param, index} of channel.slices) {
+      if (!isMaskedParam(param)) continue;
       const target = maskOf(param);
       if (target === null) continue;
       const {stride, size} = axisLayout(target.shape, param.axis);

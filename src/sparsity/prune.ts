@@ -108,6 +108,7 @@ function wrapLayer(layer: Layer, schedule: PruningSchedule, masking: ResolvedMas
     pruningSchedule: schedule,
     ...masking,
     sparsityMByN: masking.sparsityMByN ?? undefined,
+    channelImportance: masking.channelImportance ?? undefined,
     ...(batchInputShape != null ? {batchInputShape: batchInputShape as number[], dtype: dtype as tf.DataType} : {}),
   });
   if (layer.built) wrapper.setInitialWeightsFrom(layer);
@@ -291,6 +292,17 @@ function pruneModel(
   for (const layer of selected) {
     if (!isPrunable(layer)) throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer, true));
   }
+  return wrapSelectedLayers(model, selected, schedule, masking);
+}
+
+/**
+ * A new model of the same class in which every layer of `selected` (layers
+ * of `model` or of its nested models) is wrapped in a PruneLowMagnitude with
+ * `schedule` and `masking`, the weights copied. Shared layers stay shared.
+ */
+export function wrapSelectedLayers(
+    model: tfl.LayersModel, selected: ReadonlySet<Layer>, schedule: PruningSchedule,
+    masking: ResolvedMaskParams): tfl.LayersModel {
   const config = deepCopy(model.getConfig()) as ConfigDict;
   rewriteModelConfig(model, config, (layer, entry, isFirst) => {
     if (!selected.has(layer)) return undefined;

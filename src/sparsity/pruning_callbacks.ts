@@ -13,6 +13,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {argumentMessage, checkOptionsObject} from '../util/validation';
 import {PruningError} from './errors';
+import {ChannelPruner} from '../channels/channel_pruner';
 import {globalMagnitudeMasks} from './pruning_impl';
 import {PruningSchedule, serializeSchedule} from './pruning_schedule';
 import {PruneLowMagnitude, isPruneLowMagnitude} from './pruning_wrapper';
@@ -80,7 +81,9 @@ export class UpdatePruningStep extends tfl.Callback {
    */
   private claim: {model: tfl.LayersModel; inFit: boolean; started: boolean} | null = null;
   /** The started training's wrappers. */
-  private training: {wrappers: PruneLowMagnitude[]; globalWrappers: PruneLowMagnitude[]} | null = null;
+  private training: {
+    wrappers: PruneLowMagnitude[]; globalWrappers: PruneLowMagnitude[]; channels: ChannelPruner | null;
+  } | null = null;
 
   /**
    * Sets the model to train (model.fit calls it before `onTrainBegin`).
@@ -119,6 +122,8 @@ export class UpdatePruningStep extends tfl.Callback {
     }
     const globalWrappers = wrappers.filter((wrapper) => wrapper.globalPruning);
     checkGlobalGroup(globalWrappers);
+    const channelWrappers = wrappers.filter((wrapper) => wrapper.channelImportance !== null);
+    checkChannelGroup(channelWrappers);
     // The session ends with this training even when it fails before onTrainEnd: tfjs gives every fit call
     // a new History (set before onTrainBegin) and clears isTraining when the fit ends, however it ends. So
     // a later fit without the callback still fails.
@@ -138,12 +143,20 @@ export class UpdatePruningStep extends tfl.Callback {
             `steps (${[...steps].join(', ')}); global pruning needs them in step (wrap them in one pruneLowMagnitude ` +
             'call and train them together).');
       }
+      const channelSteps = new Set(channelWrappers.map((wrapper) => wrapper.pruningStep));
+      if (channelSteps.size > 1) {
+        throw new PruningError(
+            `UpdatePruningStep: the channel-pruned layers of model "${model.name}" are at different pruning steps ` +
+            `(${[...channelSteps].join(', ')}); channel pruning needs them in step (wrap the model in one ` +
+            'pruneChannels call and train it as a whole).');
+      }
     } catch (e) {
       // Nothing stays half started.
       for (const wrapper of started) wrapper.endTraining();
       throw e;
     }
-    this.training = {wrappers, globalWrappers};
+    const channels = channelWrappers.length === 0 ? null : new ChannelPruner(model, channelWrappers);
+    this.training = {wrappers, globalWrappers, channels};
     claim.started = true;
   }
 
@@ -153,8 +166,9 @@ export class UpdatePruningStep extends tfl.Callback {
    * @param _batch Index of the batch in the epoch (unused: steps count batches across epochs).
    */
   override async onBatchBegin(_batch?: number): Promise<void> {
-    const {wrappers, globalWrappers} = this.started('onBatchBegin');
+    const {wrappers, globalWrappers, channels} = this.started('onBatchBegin');
     for (const wrapper of wrappers) await wrapper.advanceStep();
+    if (channels !== null) await channels.advance();
     if (globalWrappers.length === 0) return;
     const {shouldPrune, sparsity} = globalWrappers[0].currentDecision();
     if (shouldPrune) await updateGlobalMasks(globalWrappers, sparsity);
@@ -354,6 +368,22 @@ function checkGlobalGroup(wrappers: readonly PruneLowMagnitude[]): void {
         'schedules; global pruning cuts every globally pruned weight of a model at one threshold, so they need one ' +
         'schedule (wrap them in one pruneLowMagnitude call).');
   }
+}
+
+/** Rejects channel-pruned wrappers of one model with different schedules (they are cut together). */
+function checkChannelGroup(wrappers: readonly PruneLowMagnitude[]): void {
+  const first = wrappers[0];
+  const other = wrappers.find((w) => !sameSchedule(w.pruningSchedule, first.pruningSchedule));
+  if (other !== undefined) {
+    throw new PruningError(
+        `UpdatePruningStep: the channel-pruned layers "${first.name}" and "${other.name}" have different schedules; ` +
+        'channel pruning zeroes coupled channels of several layers together, so they need one schedule (wrap the ' +
+        'model in one pruneChannels call).');
+  }
+}
+
+function sameSchedule(a: PruningSchedule, b: PruningSchedule): boolean {
+  return a === b || JSON.stringify(serializeSchedule(a)) === JSON.stringify(serializeSchedule(b));
 }
 
 /**

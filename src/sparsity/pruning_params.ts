@@ -6,6 +6,7 @@
  * Porting note: tfmot checks these in the wrapper's constructor; here both
  * entry points check them, so that each error names the function called.
  */
+import type {ChannelImportance} from '../channels/channel_masks';
 import {describeValue} from '../util/validation';
 
 /**
@@ -50,6 +51,8 @@ export interface ResolvedMaskParams {
   blockPoolingType: BlockPoolingType;
   sparsityMByN: [number, number] | null;
   globalPruning: boolean;
+  /** Channel pruning (masks of whole channels, cut by UpdatePruningStep for the model): how channels are ranked. */
+  channelImportance: ChannelImportance | null;
 }
 
 /** Renders a value for a message; small arrays of primitives by their content (`[2, 1.5]`). */
@@ -94,7 +97,8 @@ export function checkMByN(caller: string, arg: string, value: unknown): [number,
  */
 export function resolveMaskParams(
     caller: string,
-    params: {blockSize?: unknown; blockPoolingType?: unknown; sparsityMByN?: unknown; globalPruning?: unknown}):
+    params: {blockSize?: unknown; blockPoolingType?: unknown; sparsityMByN?: unknown; globalPruning?: unknown;
+      channelImportance?: unknown}):
     ResolvedMaskParams {
   let blockSize: [number, number] = [1, 1];
   if (params.blockSize !== undefined) {
@@ -140,7 +144,21 @@ export function resolveMaskParams(
     throw new RangeError(
         `${caller}: 'blockSize' must be [1, 1] when 'globalPruning' is true, but got ${describeParam(blockSize)}.`);
   }
-  return {blockSize, blockPoolingType, sparsityMByN, globalPruning};
+  const channelImportance = resolveChannelImportance(caller, params.channelImportance);
+  if (channelImportance !== null && (blocks || sparsityMByN !== null || globalPruning)) {
+    throw new RangeError(
+        `${caller}: 'channelImportance' (channel pruning) cannot be combined with 'blockSize', 'sparsityMByN' or ` +
+        `'globalPruning', but got ${describeParam(channelImportance)} with them.`);
+  }
+  return {blockSize, blockPoolingType, sparsityMByN, globalPruning, channelImportance};
+}
+
+/** Checks a channel importance: 'l2', 'l1', or absent (null: not channel pruning). */
+function resolveChannelImportance(caller: string, value: unknown): ChannelImportance | null {
+  if (value === undefined || value === null) return null;
+  if (value === 'l2' || value === 'l1') return value;
+  const message = `${caller}: 'channelImportance' must be 'l2' or 'l1', but got ${describeParam(value)}.`;
+  throw typeof value === 'string' ? new RangeError(message) : new TypeError(message);
 }
 
 /** Whether the options ask for block sparsity (a block other than 1 x 1). */

@@ -43,6 +43,7 @@ import {
   isPrunable, missingConfigFields, prunableWeightsOf, registeredClassNames, unsupportedLayerMessage,
 } from './prune_registry';
 import {wasmMagnitudeCut} from './wasm/magnitude_cut';
+import {type ChannelImportance, channelWeightsOf} from '../channels/channel_masks';
 
 type Layer = tfl.layers.Layer;
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -59,6 +60,13 @@ export interface PruneLowMagnitudeArgs extends LayerArgs, StructuredSparsityPara
    * threshold per weight. Default `false`. See {@link PruneLowMagnitudeParams.globalPruning}.
    */
   globalPruning?: boolean;
+  /**
+   * Channel pruning: the wrapper masks every weight of the layer except
+   * BatchNormalization's moving statistics, and {@link UpdatePruningStep}
+   * zeroes whole channels of the model's channel groups, ranked by this norm.
+   * Set by {@link pruneChannels}; cannot be combined with the other mask options.
+   */
+  channelImportance?: ChannelImportance;
 }
 
 /** The message of the error raised when a pruned model is trained without the step callback. */
@@ -101,7 +109,7 @@ const REBUILT_FROM_CONFIG = packageBrand('rebuiltFromConfig');
  * `customObjects` tfjs's deserializer adds.
  */
 const CONFIG_KEYS = [
-  'layer', 'pruningSchedule', 'blockSize', 'blockPoolingType', 'sparsityMByN', 'globalPruning',
+  'layer', 'pruningSchedule', 'blockSize', 'blockPoolingType', 'sparsityMByN', 'globalPruning', 'channelImportance',
   'name', 'trainable', 'dtype', 'batchInputShape', 'inputShape', 'batchSize', 'inputDType', 'weights',
   'customObjects',
 ];
@@ -176,6 +184,8 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   readonly sparsityMByN: [number, number] | null;
   /** Whether the masks are cut at a threshold shared with the model's other globally pruned wrappers. */
   readonly globalPruning: boolean;
+  /** Under channel pruning, how channels are ranked ({@link pruneChannels}); null otherwise. */
+  readonly channelImportance: ChannelImportance | null;
 
   private prunedWeights: PrunedWeight[] = [];
   private stepVariable: LayerVariable | null = null;
@@ -206,7 +216,8 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
       throw new TypeError(argumentMessage('PruneLowMagnitude', 'layer', 'must be a tf.layers.Layer', layer));
     }
     const {
-      layer: _layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, ...layerArgs
+      layer: _layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, channelImportance,
+      ...layerArgs
     } = args;
     super({...layerArgs, name: layerArgs.name ?? `prune_low_magnitude_${layer.name}`});
     if (isPruneLowMagnitude(layer)) {
@@ -219,18 +230,22 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
           `PruneLowMagnitude: 'layer' must be a single layer, but got the model "${layer.name}"; ` +
           'use pruneLowMagnitude(model) to prune every layer of a model.');
     }
-    if (!isPrunable(layer)) throw new PruningError(unsupportedLayerMessage('PruneLowMagnitude', layer));
+    const masking = resolveMaskParams('PruneLowMagnitude',
+        {blockSize, blockPoolingType, sparsityMByN, globalPruning, channelImportance});
+    if (masking.channelImportance === null && !isPrunable(layer)) {
+      throw new PruningError(unsupportedLayerMessage('PruneLowMagnitude', layer));
+    }
     if (pruningSchedule !== undefined && !isPruningSchedule(pruningSchedule)) {
       throw new TypeError(argumentMessage(
           'PruneLowMagnitude', 'pruningSchedule', 'must be a PruningSchedule', pruningSchedule));
     }
-    const masking = resolveMaskParams('PruneLowMagnitude', {blockSize, blockPoolingType, sparsityMByN, globalPruning});
     this.layer = layer;
     this.pruningSchedule = pruningSchedule ?? new ConstantSparsity({targetSparsity: 0.5});
     this.blockSize = masking.blockSize;
     this.blockPoolingType = masking.blockPoolingType;
     this.sparsityMByN = masking.sparsityMByN;
     this.globalPruning = masking.globalPruning;
+    this.channelImportance = masking.channelImportance;
     if (layerArgs.trainable !== undefined) this.layer.trainable = layerArgs.trainable;
     this.supportsMasking = layer.supportsMasking;
   }
@@ -312,7 +327,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
       this.layer.setWeights(this.weightSource.getWeights());
       this.weightSource = null;
     }
-    const weights = prunableWeightsOf(this.layer);
+    const weights = this.channelImportance === null ? prunableWeightsOf(this.layer) : channelWeightsOf(this.layer);
     this.prunedWeights = weights.map((weight) => {
       if (weight.dtype !== 'float32') {
         throw new PruningError(
@@ -514,7 +529,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
       await this.updateMasks(0);
       return true;
     }
-    if (this.globalPruning) return false;
+    if (this.globalPruning || this.channelImportance !== null) return false;
     const {shouldPrune, sparsity} = this.currentDecision();
     if (!shouldPrune) return false;
     await this.updateMasks(sparsity);
@@ -726,7 +741,9 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
         'A model saved by a newer version of tfjs-model-optimization needs that version to load.');
     checkNoWeightValues(config, 'config');
     checkNoProtoKeys('PruneLowMagnitude.fromConfig', 'config', config);
-    const {layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, ...rest} = config;
+    const {
+      layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, channelImportance, ...rest
+    } = config;
     const schedule = pruningSchedule == null ? undefined : deserializeSchedule(pruningSchedule);
     const options: Record<string, unknown> = {};
     if (blockSize != null) options['blockSize'] = deepCopy(blockSize);
@@ -735,6 +752,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
     }
     if (sparsityMByN != null) options['sparsityMByN'] = deepCopy(sparsityMByN);
     if (globalPruning != null) options['globalPruning'] = globalPruning;
+    if (channelImportance != null) options['channelImportance'] = channelImportance;
     const inner = deserializeLayer(layer);
     try {
       return new cls({...rest, ...options, layer: inner, pruningSchedule: schedule});
@@ -768,12 +786,14 @@ function firstNonBinary(values: ArrayLike<unknown>): number {
  */
 export function maskConfig(
     options: {blockSize: [number, number]; blockPoolingType: BlockPoolingType; sparsityMByN: [number, number] | null;
-      globalPruning: boolean}): tf.serialization.ConfigDict {
+      globalPruning: boolean; channelImportance: ChannelImportance | null}): tf.serialization.ConfigDict {
   return {
     blockSize: [...options.blockSize],
     blockPoolingType: options.blockPoolingType,
     sparsityMByN: options.sparsityMByN === null ? null : [...options.sparsityMByN],
     globalPruning: options.globalPruning,
+    // Only under channel pruning: the configs of other wrappers stay those of earlier versions.
+    ...(options.channelImportance === null ? {} : {channelImportance: options.channelImportance}),
   };
 }
 

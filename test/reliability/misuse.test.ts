@@ -288,7 +288,7 @@ const rows: Row[] = [
   ['a wrapper config from a newer version (an unknown key)',
     () => PruneLowMagnitude.fromConfig(PruneLowMagnitude, {layer: {className: 'Dense', config: {units: 2}}, pruningMode: 'fast'}),
     TypeError, "PruneLowMagnitude.fromConfig: unknown config key 'pruningMode' (received \"fast\"); the config keys are " +
-    'layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, name, trainable, dtype, ' +
+    'layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, channelImportance, name, trainable, dtype, ' +
     'batchInputShape, inputShape, batchSize, inputDType, weights, customObjects. A model saved by a newer version of ' +
     'tfjs-model-optimization needs that version to load.'],
   ...PROTOTYPE_NAMES.map((name): Row => [`an inner layer class named "${name}" (an Object.prototype member)`,

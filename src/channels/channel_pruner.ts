@@ -1,0 +1,66 @@
+/**
+ * The channel pruner of a model under training: the group object that
+ * {@link UpdatePruningStep} advances at every batch. At the steps its
+ * schedule names it ranks the channels of every group and writes masks that
+ * zero the least important ones into the wrappers' weights.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import type {PruneLowMagnitude} from '../sparsity/pruning_wrapper';
+import {type ChannelAnalysis, analyseChannels} from './channel_analysis';
+import {type ChannelImportance, channelsToPrune, isMaskedParam, zeroSlices} from './channel_masks';
+import type {ParamAxis} from './channel_space';
+
+interface MaskedWeight {
+  wrapper: PruneLowMagnitude;
+  index: number;
+}
+
+export class ChannelPruner {
+  private readonly analysis: ChannelAnalysis;
+  private readonly masked = new Map<tfl.LayerVariable, MaskedWeight>();
+  private readonly importance: ChannelImportance;
+
+  /**
+   * @param model The model being trained.
+   * @param wrappers Its wrappers created by pruneChannels (they share one schedule and one step).
+   */
+  constructor(model: tfl.LayersModel, private readonly wrappers: readonly PruneLowMagnitude[]) {
+    this.analysis = analyseChannels(model);
+    this.importance = wrappers[0].channelImportance ?? 'l2';
+    for (const wrapper of wrappers) {
+      wrapper.getPrunedWeights().forEach(({weight}, index) => this.masked.set(weight, {wrapper, index}));
+    }
+  }
+
+  /** The groups whose every weight slice is masked by one of the wrappers (the others are left alone). */
+  private prunableGroups() {
+    return this.analysis.groups.filter((group) => group.channels.every((channel) =>
+      channel.slices.every(({param}) => !isMaskedParam(param) || this.masked.has(param.layer.weights[param.weight]))));
+  }
+
+  /** Cuts the masks when the schedule says so at the current step. */
+  async advance(): Promise<boolean> {
+    const {shouldPrune, sparsity} = this.wrappers[0].currentDecision();
+    if (!shouldPrune) return false;
+    await this.cut(sparsity);
+    return true;
+  }
+
+  /** Recomputes every channel mask at `sparsity` from the current weights and writes them. */
+  async cut(sparsity: number): Promise<void> {
+    const values = new Map<tfl.LayerVariable, Float32Array>();
+    for (const weight of this.masked.keys()) values.set(weight, (await weight.read().data()) as Float32Array);
+    const variableOf = (param: ParamAxis) => param.layer.weights[param.weight];
+    const pruned = channelsToPrune(this.prunableGroups(), sparsity, this.importance,
+        (param) => ({values: values.get(variableOf(param))!, shape: variableOf(param).shape as number[]}));
+    const masks = new Map<PruneLowMagnitude, Float32Array[]>(this.wrappers.map((wrapper) =>
+      [wrapper, wrapper.getPrunedWeights().map(({weight}) => new Float32Array(values.get(weight)!.length).fill(1))]));
+    zeroSlices(pruned, (param) => {
+      const weight = variableOf(param);
+      const target = this.masked.get(weight);
+      return target === undefined ? null : {mask: masks.get(target.wrapper)![target.index], shape: weight.shape as number[]};
+    });
+    for (const [wrapper, list] of masks) wrapper.setMasks(list, list.map(() => 0));
+  }
+}
