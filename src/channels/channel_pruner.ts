@@ -16,8 +16,11 @@ interface MaskedWeight {
   index: number;
 }
 
+/** The analysis of every model trained so far (a built model's graph does not change). */
+const ANALYSES = new WeakMap<tfl.LayersModel, {layers: number; analysis: ChannelAnalysis}>();
+
 export class ChannelPruner {
-  private readonly analysis: ChannelAnalysis;
+  private analysis: ChannelAnalysis | null = null;
   private readonly masked = new Map<tfl.LayerVariable, MaskedWeight>();
   private readonly importance: ChannelImportance;
 
@@ -25,8 +28,7 @@ export class ChannelPruner {
    * @param model The model being trained.
    * @param wrappers Its wrappers created by pruneChannels (they share one schedule and one step).
    */
-  constructor(model: tfl.LayersModel, private readonly wrappers: readonly PruneLowMagnitude[]) {
-    this.analysis = analyseChannels(model);
+  constructor(private readonly model: tfl.LayersModel, private readonly wrappers: readonly PruneLowMagnitude[]) {
     this.importance = wrappers[0].channelImportance ?? 'l2';
     for (const wrapper of wrappers) {
       wrapper.getPrunedWeights().forEach(({weight}, index) => this.masked.set(weight, {wrapper, index}));
@@ -35,6 +37,14 @@ export class ChannelPruner {
 
   /** The groups whose every weight slice is masked by one of the wrappers (the others are left alone). */
   private prunableGroups() {
+    // Analysed at the first cut, once per model: a training of many short fit calls pays it once.
+    if (this.analysis === null) {
+      const cached = ANALYSES.get(this.model);
+      // A Sequential can gain layers (model.add) between trainings: then analysed again.
+      this.analysis = cached !== undefined && cached.layers === this.model.layers.length ?
+        cached.analysis : analyseChannels(this.model);
+      ANALYSES.set(this.model, {layers: this.model.layers.length, analysis: this.analysis});
+    }
     return this.analysis.groups.filter((group) => group.channels.every((channel) =>
       channel.slices.every(({param}) => !isMaskedParam(param) || this.masked.has(param.layer.weights[param.weight]))));
   }

@@ -41,6 +41,9 @@ export function collectPruneLowMagnitudeLayers(modelOrLayer: Layer | Layer[]): P
   return [...found];
 }
 
+/** The end-of-training warnings already printed, per model. */
+const WARNED = new WeakMap<tfl.LayersModel, Set<string>>();
+
 /**
  * The callback that pruning needs during training: before each training
  * batch it advances every wrapper's step and recomputes the masks on the
@@ -74,6 +77,7 @@ export function collectPruneLowMagnitudeLayers(modelOrLayer: Layer | Layer[]): P
  *
  * @category Pruning
  */
+
 export class UpdatePruningStep extends tfl.Callback {
   /**
    * The training this callback serves: its model (from `setModel`), whether a `fit` runs it, and
@@ -83,6 +87,7 @@ export class UpdatePruningStep extends tfl.Callback {
   /** The started training's wrappers. */
   private training: {
     wrappers: PruneLowMagnitude[]; globalWrappers: PruneLowMagnitude[]; channels: ChannelPruner | null;
+    model: tfl.LayersModel;
   } | null = null;
 
   /**
@@ -156,7 +161,7 @@ export class UpdatePruningStep extends tfl.Callback {
       throw e;
     }
     const channels = channelWrappers.length === 0 ? null : new ChannelPruner(model, channelWrappers);
-    this.training = {wrappers, globalWrappers, channels};
+    this.training = {wrappers, globalWrappers, channels, model};
     claim.started = true;
   }
 
@@ -206,7 +211,14 @@ export class UpdatePruningStep extends tfl.Callback {
     this.training = null;
     this.claim = null;
     const warning = trainingEndWarning(training.wrappers);
-    if (warning !== null) console.warn(warning);
+    // Once per model and kind of warning: a loop of short fit calls is told once, not at every call.
+    const kind = warning?.slice(0, warning.indexOf(':', 'UpdatePruningStep: '.length));
+    const told = WARNED.get(training.model) ?? new Set<string>();
+    if (warning !== null && kind !== undefined && !told.has(kind)) {
+      told.add(kind);
+      WARNED.set(training.model, told);
+      console.warn(warning);
+    }
   }
 
   /**
