@@ -1,69 +1,14 @@
 // A real browser: Debian's chromium driven by playwright-core runs test/browser/app.js, bundled by
 // esbuild the way a browser app is (the package's built ESM entry, dist/index.js, resolved through
 // its "exports", and tfjs from node_modules), served by a local static server.
-import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type {AddressInfo} from 'node:net';
-import * as path from 'node:path';
-
-import * as esbuild from 'esbuild';
-import {chromium} from 'playwright-core';
-
-const root = path.resolve(__dirname, '../..');
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const types: Record<string, string> = {
-  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
-  '.json': 'application/json',
-};
-
-function serve(): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    const file = path.join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-      res.writeHead(404).end();
-      return;
-    }
-    // Cross-origin isolated, so that the page has SharedArrayBuffer and tfjs-backend-wasm runs its threaded build.
-    res.writeHead(200, {
-      'content-type': types[path.extname(file)] ?? 'application/octet-stream',
-      'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
-    });
-    fs.createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
+import {bundle, launch, runPage, serve} from './harness';
 
 it('prunes, fine-tunes, strips, quantizes and reloads a model in headless Chromium', async () => {
-  if (!fs.existsSync(executablePath)) {
-    throw new Error(`Chromium not found at ${executablePath}: install it with 'apt-get install -y chromium' ` +
-        '(.ci/run does) or set CHROMIUM_PATH.');
-  }
-  await esbuild.build({
-    entryPoints: [path.join(__dirname, 'app.js')],
-    outfile: path.join(root, '.tmp/browser/app.bundle.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2020',
-    conditions: ['import', 'browser'],
-    logLevel: 'error',
-  });
+  await bundle('app.js', 'app.bundle.js');
   const server = await serve();
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-quic', '--no-first-run', '--disable-sync'],
-  });
+  const browser = await launch(['--disable-gpu']);
   try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    const {port} = server.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/test/browser/index.html`);
-    await page.waitForFunction(() => (window as unknown as {__results?: unknown}).__results !== undefined,
-        undefined, {timeout: 90000});
-    const results = await page.evaluate(() => (window as unknown as {__results: Record<string, unknown>}).__results);
+    const {results, errors} = await runPage(browser, server, 'test/browser/index.html');
     expect(errors).toEqual([]);
     expect(results.error).toBeUndefined();
     expect(results.backend).toBe('cpu');
