@@ -57,9 +57,7 @@ const IMPORTANCES: readonly ChannelImportance[] = ['l2', 'l1'];
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
- * import {resolveMaskParams} from '../sparsity/pruning_params';
-import {isPruneLowMagnitude} from '../sparsity/pruning_wrapper';
-import {ConstantSparsity, UpdatePruningStep, pruneChannels, shrinkModel, stripPruning} from 'tfjs-model-optimization';
+ * import {ConstantSparsity, UpdatePruningStep, pruneChannels, shrinkModel, stripPruning} from 'tfjs-model-optimization';
  *
  * const model = tf.sequential({layers: [
  *   tf.layers.dense({units: 32, inputShape: [8], activation: 'relu'}),
