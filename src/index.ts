@@ -42,6 +42,12 @@ export type {QuantizationDtype, QuantizeDynamicRangeOptions} from './quantizatio
 export {loadQuantizedLayersModel} from './quantization/load';
 export type {PerChannelQuantization, PerChannelQuantizationDtype} from './quantization/manifest';
 export {getGzippedModelSize} from './io/gzipped_size';
+export {quantizeArtifacts} from './artifacts/quantize_artifacts';
+export type {QuantizeArtifactsOptions} from './artifacts/quantize_artifacts';
+export {pruneArtifacts} from './artifacts/prune_artifacts';
+export type {PruneArtifactsOptions} from './artifacts/prune_artifacts';
+export {loadQuantizedGraphModel} from './artifacts/load_graph_model';
+export type {ModelFormat} from './artifacts/model_format';
 export {channelGroups} from './channels/channel_groups';
 export type {ChannelGroup} from './channels/channel_groups';
 export {shrinkModel} from './channels/shrink';

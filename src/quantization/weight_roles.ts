@@ -34,7 +34,7 @@ const INNER_LAYER_KEYS = ['layers', 'layer', 'forwardLayer', 'backwardLayer', 'c
  * `[..., filters, inChannels]`), and the input-channel axis of depthwise
  * kernels (`[h, w, inChannels, multiplier]`).
  */
-const CHANNEL_AXIS: Readonly<Record<string, Readonly<Record<string, (rank: number) => number>>>> = {
+export const CHANNEL_AXIS: Readonly<Record<string, Readonly<Record<string, (rank: number) => number>>>> = {
   Dense: {kernel: (rank) => rank - 1},
   Conv1D: {kernel: (rank) => rank - 1},
   Conv2D: {kernel: (rank) => rank - 1},

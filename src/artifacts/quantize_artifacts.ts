@@ -1,0 +1,184 @@
+/**
+ * quantizeArtifacts: dynamic range quantization of saved model artifacts of
+ * either format, with no model object and no training code: the model.json
+ * and weights that `model.save` or tfjs-converter wrote.
+ *
+ * Porting note: tfjs-converter's `--quantize_uint8` is this function with
+ * `dtype: 'uint8'` (per tensor); its `--quantize_float16`, `dtype: 'float16'`.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+
+import {elementCount} from '../quantization/manifest';
+import type {QuantizationDtype} from '../quantization/quantize';
+import {argumentMessage, deepCopy} from '../util/validation';
+import {
+  ProgressCallback,
+  excludePatterns,
+  optionRecord,
+  progressCallback,
+  withWeights,
+  yieldIfBusy,
+} from './artifact_options';
+import {encodeWeight} from './encode_weight';
+import {detectModelFormat} from './model_format';
+import {ArtifactWeightRole, describeArtifactWeights, isExcluded} from './weight_role';
+import {WeightEntry, concatBytes, decodeFloat32, isFloatWeight, readWeightEntries} from './weight_values';
+
+const CALLER = 'quantizeArtifacts';
+
+const DTYPES: readonly QuantizationDtype[] = ['int8', 'uint8', 'uint16', 'float16'];
+
+/**
+ * Options of {@link quantizeArtifacts}. Every field is optional; the defaults
+ * are those of {@link quantizeDynamicRange} (int8, per tensor, weights of 1024
+ * elements or more).
+ *
+ * @category Artifacts
+ */
+export interface QuantizeArtifactsOptions {
+  /**
+   * How weights are stored: `'int8'` (symmetric, 1 byte), `'uint8'` (affine with an exact zero,
+   * tfjs-converter's scheme, 1 byte), `'uint16'` (2 bytes) or `'float16'` (2 bytes); see
+   * {@link QuantizeDynamicRangeOptions.dtype}. Default `'int8'`.
+   */
+  dtype?: QuantizationDtype;
+  /**
+   * One scale per output channel for kernels: the axis the consuming op reads as output
+   * channels (graph models: the last axis of a Conv2D filter, the input-channel axis of a
+   * DepthwiseConv2dNative filter, the non-contracted axis of a MatMul operand given its
+   * transposes, the same for the fused ops; layers models: as
+   * {@link QuantizeDynamicRangeOptions.perChannel}). Other weights stay per tensor. Not
+   * with `'float16'`. Default `false`. The result then loads with
+   * {@link loadQuantizedGraphModel} or {@link loadQuantizedLayersModel}.
+   */
+  perChannel?: boolean;
+  /** Weights with fewer elements keep their encoding; a non-negative integer, default 1024. */
+  minElements?: number;
+  /**
+   * Weights that keep their encoding: a string matches a weight's name exactly (for graph
+   * models the Const node's name, e.g. `'unknown_135'`; for layers models also the name of a
+   * layer that holds it); a RegExp is tested against the same names. Default: none.
+   */
+  exclude?: ReadonlyArray<string | RegExp>;
+  /** Called after each weight with the number of weights done and their total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const KNOWN_OPTIONS = ['dtype', 'perChannel', 'minElements', 'exclude', 'onProgress'];
+
+interface Resolved {
+  dtype: QuantizationDtype;
+  perChannel: boolean;
+  minElements: number;
+  exclude: Array<string | RegExp>;
+  onProgress?: ProgressCallback;
+}
+
+function resolveOptions(options: unknown): Resolved {
+  const o = optionRecord(CALLER, options, KNOWN_OPTIONS, true);
+  const dtype = o.dtype ?? 'int8';
+  if (!DTYPES.includes(dtype as QuantizationDtype)) {
+    throw new TypeError(argumentMessage(CALLER, 'dtype', `must be one of ${DTYPES.map((d) => `'${d}'`).join(', ')}`, dtype));
+  }
+  const perChannel = o.perChannel ?? false;
+  if (typeof perChannel !== 'boolean') {
+    throw new TypeError(argumentMessage(CALLER, 'perChannel', 'must be a boolean', perChannel));
+  }
+  if (perChannel && dtype === 'float16') {
+    throw new RangeError(`${CALLER}: 'perChannel' cannot be true with dtype 'float16' ` +
+        '(float16 has no scale to choose per channel), but got perChannel true.');
+  }
+  const minElements = o.minElements ?? 1024;
+  if (typeof minElements !== 'number' || !Number.isInteger(minElements)) {
+    throw new TypeError(argumentMessage(CALLER, 'minElements', 'must be an integer', minElements));
+  }
+  if (minElements < 0) throw new RangeError(argumentMessage(CALLER, 'minElements', 'must be >= 0', minElements));
+  return {
+    dtype: dtype as QuantizationDtype, perChannel, minElements,
+    exclude: excludePatterns(CALLER, o.exclude), onProgress: progressCallback(CALLER, o.onProgress),
+  };
+}
+
+/** Whether a weight is quantized: float32, not a bias, large enough, not excluded. */
+function isQuantized(entry: WeightEntry, role: ArtifactWeightRole | undefined, options: Resolved): boolean {
+  const {spec} = entry;
+  if (!isFloatWeight(spec) || elementCount(spec.shape) < options.minElements) return false;
+  if (role?.isBias ?? spec.name.endsWith('/bias')) return false;
+  return role === undefined || !isExcluded(role, options.exclude);
+}
+
+/**
+ * Quantizes the weights of saved model artifacts, of a layers model or of a
+ * graph model (such as tfjs-converter writes from a SavedModel or TF Hub), the
+ * way {@link quantizeDynamicRange} quantizes a LayersModel: each float32 weight
+ * of at least `minElements` elements that is not a bias is stored as `dtype`
+ * codes; every other weight keeps its bytes and manifest entry. Weights that
+ * tfjs-converter already quantized (`float16`, `uint8`, `uint16`) or that this
+ * package quantized before are decoded first, so quantizing twice is harmless.
+ * Zeros stay exactly zero, so pruned weights keep their sparsity.
+ *
+ * Per tensor, the result loads with the stock `tf.loadGraphModel` or
+ * `tf.loadLayersModel` (through `tf.io.fromMemory`, or saved with `fileSystem(dir)`
+ * from `tfjs-model-optimization/node`). With `perChannel`, load it with
+ * {@link loadQuantizedGraphModel} or {@link loadQuantizedLayersModel}. Works in
+ * browsers too: no file system, no tensors.
+ *
+ * The input artifacts are not modified; the result holds copies of their
+ * topology, signature and metadata, with `convertedBy` naming this function.
+ *
+ * @param artifacts A layers or graph model's artifacts, e.g. from a handler's `load()`.
+ * @param options How to quantize; see {@link QuantizeArtifactsOptions}.
+ * @returns New artifacts with the quantized weights.
+ * @throws TypeError when the artifacts are neither format, a manifest entry is malformed or an
+ *     option is unknown or of the wrong type; RangeError when an option is out of range, a stored
+ *     code decodes to no finite value, or a weight to quantize holds NaN, an infinity or (float16)
+ *     a value beyond 65504; Error when the weight data is missing or not as long as the manifest says.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import {quantizeArtifacts} from 'tfjs-model-optimization';
+ *
+ * const model = tf.sequential({layers: [tf.layers.dense({units: 64, inputShape: [32]})]});
+ * let saved!: tf.io.ModelArtifacts;
+ * await model.save(tf.io.withSaveHandler(async (a) => {
+ *   saved = a;
+ *   return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+ * }));
+ * const int8 = await quantizeArtifacts(saved, {dtype: 'int8'});
+ * int8.weightSpecs![0].quantization; // {dtype: 'uint8', scale: max|w| / 127, min: -128 * scale}
+ * const restored = await tf.loadLayersModel(tf.io.fromMemory(int8));
+ * ```
+ *
+ * @category Artifacts
+ */
+export async function quantizeArtifacts(
+    artifacts: tf.io.ModelArtifacts, options?: QuantizeArtifactsOptions): Promise<tf.io.ModelArtifacts> {
+  const format = detectModelFormat(CALLER, artifacts);
+  const resolved = resolveOptions(options);
+  const entries = readWeightEntries(CALLER, artifacts);
+  const roles = describeArtifactWeights(format, artifacts.modelTopology as Record<string, unknown>,
+      entries.map((e) => e.spec));
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const parts: Uint8Array[] = [];
+  const clock = {time: Date.now()};
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    const role = roles.get(entry.spec.name);
+    if (isQuantized(entry, role, resolved)) {
+      const axis = resolved.perChannel ? role?.channelAxis ?? null : null;
+      const encoded = encodeWeight(CALLER, entry.spec, decodeFloat32(entry), resolved.dtype, axis);
+      specs.push(encoded.spec);
+      parts.push(encoded.bytes);
+    } else {
+      specs.push(deepCopy(entry.spec));
+      parts.push(entry.bytes);
+    }
+    resolved.onProgress?.(i + 1, entries.length);
+    await yieldIfBusy(clock);
+  }
+  const scheme = resolved.dtype === 'float16' ? 'float16' :
+    `${resolved.dtype}, ${resolved.perChannel ? 'per channel' : 'per tensor'}`;
+  return withWeights(artifacts, format === 'graph' ? 'graph-model' : 'layers-model',
+      `tfjs-model-optimization quantizeArtifacts (${scheme})`, specs, concatBytes(parts));
+}

@@ -1,0 +1,120 @@
+/// <reference types="node" />
+// (The build type-checks with no ambient types; the command line needs Node's.)
+/**
+ * `tfjs-model-optimization quantize <model.json> <out-dir>`: quantizeArtifacts
+ * from the command line, written atomically into `<out-dir>`.
+ */
+import {quantizeArtifacts} from '../artifacts/quantize_artifacts';
+import type {QuantizeArtifactsOptions} from '../artifacts/quantize_artifacts';
+import {gzippedModelSize} from './gzip_size';
+import type {QuantizationDtype} from '../quantization/quantize';
+import {
+  CliError,
+  CliIO,
+  Command,
+  PROGRAM,
+  UsageError,
+  excludeValues,
+  numberOption,
+  oneLine,
+  parseCommandArgs,
+  positionals,
+} from './command';
+import {formatBytes, formatRatio} from './format';
+import {startProgress} from './progress';
+import {readModel} from './read_model';
+import {checkOutput, writeModel} from './write_model';
+
+const NAME = 'quantize';
+const DTYPES: readonly QuantizationDtype[] = ['int8', 'uint8', 'uint16', 'float16'];
+
+const HELP = `Usage: ${PROGRAM} quantize <model.json> <out-dir> [options]
+
+Quantizes the weights of a model (layers or graph format, e.g. from
+tfjs-converter) and writes model.json and one weights file into <out-dir>.
+Weights tfjs-converter already quantized (float16, uint8) are decoded first.
+Biases and weights under --min-elements keep their encoding. Activations stay
+float32: only the files shrink.
+
+Arguments:
+  <model.json>            the model's JSON file (any name), or a folder holding model.json
+  <out-dir>               the folder to write (created if missing)
+
+Options:
+  --dtype <type>          int8 (default; symmetric, 1 byte), uint8 (affine, 1 byte),
+                          uint16 (2 bytes) or float16 (2 bytes)
+  --per-channel           one scale per output channel of each kernel (not with float16);
+                          load the result with loadQuantizedGraphModel or
+                          loadQuantizedLayersModel instead of tf.loadGraphModel
+  --min-elements <n>      weights with fewer elements keep their encoding (default 1024)
+  --exclude <name>        keep a weight (by name, or a layer's name) as it is; /regex/ for a
+                          pattern; repeatable
+  --force                 replace a model already in <out-dir>
+  -h, --help              show this help`;
+
+function options(command: string, values: Record<string, string | boolean | string[] | undefined>):
+    QuantizeArtifactsOptions {
+  const dtype = (values['dtype'] ?? 'int8') as string;
+  if (!DTYPES.includes(dtype as QuantizationDtype)) {
+    throw new UsageError(`${command}: --dtype must be one of ${DTYPES.join(', ')}, but got ${JSON.stringify(dtype)}`);
+  }
+  const perChannel = values['per-channel'] === true;
+  if (perChannel && dtype === 'float16') {
+    throw new UsageError(`${command}: --per-channel cannot be used with --dtype float16 (float16 has no scale)`);
+  }
+  const minElements = values['min-elements'] === undefined ? 1024 : numberOption(command, 'min-elements',
+      values['min-elements'] as string, (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
+  return {
+    dtype: dtype as QuantizationDtype, perChannel, minElements,
+    exclude: excludeValues(command, values['exclude'] as string[] | undefined),
+  };
+}
+
+async function run(args: string[], io: CliIO): Promise<number> {
+  const {values, positionals: given} = parseCommandArgs(NAME, args, {
+    'dtype': {type: 'string'},
+    'per-channel': {type: 'boolean'},
+    'min-elements': {type: 'string'},
+    'exclude': {type: 'string', multiple: true},
+    'force': {type: 'boolean'},
+    'help': {type: 'boolean', short: 'h'},
+  });
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  const [input, outDir] = positionals(NAME, given, ['model.json', 'out-dir']);
+  const resolved = options(NAME, values);
+  await checkOutput(outDir, values.force === true);
+  const {file, artifacts} = await readModel(input);
+  const bar = startProgress(io, 'quantizing');
+  let quantized;
+  try {
+    quantized = await quantizeArtifacts(artifacts, {...resolved, onProgress: (done, total) => bar.update(done, total)});
+  } catch (e) {
+    throw new CliError(`${file}: ${oneLine(e).replace(/^quantizeArtifacts: /, '')}`);
+  } finally {
+    bar.stop();
+  }
+  const written = await writeModel(outDir, quantized);
+  const changed = quantized.weightSpecs!.filter((spec, i) =>
+    JSON.stringify(spec.quantization) !== JSON.stringify(artifacts.weightSpecs![i].quantization)).length;
+  const before = await gzippedModelSize(artifacts);
+  const after = await gzippedModelSize(quantized);
+  io.out(`${written}: ${changed} of ${quantized.weightSpecs!.length} weights quantized ` +
+      `(${resolved.dtype}${resolved.perChannel ? ' per channel' : resolved.dtype === 'float16' ? '' : ' per tensor'}); ` +
+      `gzipped ${formatBytes(before)} -> ${formatBytes(after)} (${formatRatio(before, after)} smaller)`);
+  if (resolved.perChannel) {
+    const loader = quantized.format === 'graph-model' ? 'loadQuantizedGraphModel' : 'loadQuantizedLayersModel';
+    io.out(`load it with ${loader} from ${PROGRAM} (stock tfjs loaders reject per-channel weights)`);
+  }
+  return 0;
+}
+
+/** The `quantize` command. */
+export const quantizeCommand: Command = {
+  name: NAME,
+  summary: 'quantize a model\'s weights (int8, uint8, uint16, float16; per tensor or per channel)',
+  help: HELP,
+  run,
+};
