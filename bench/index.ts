@@ -8,7 +8,8 @@
  *
  * Groups: training, mask-update, quantization, sizes, inference, channels
  * (channel pruning: shrunk models against the original and against the same
- * architecture built at the smaller widths, at batch 1 and 32). `--quick`
+ * architecture built at the smaller widths, at batch 1 and 32), sparse-kernels
+ * (registerSparseKernels against the stock kernels). `--quick`
  * (smaller sizes, fewer rounds) proves the suite works in a few minutes;
  * `--smoke` is smaller still. Prints a table and writes every figure, with
  * its median, spread, target and the measurements behind it, plus the
@@ -31,6 +32,7 @@ import {measureInference} from './suite/inference';
 import {measureMaskUpdate} from './suite/mask_update';
 import {measureQuantization} from './suite/quantization';
 import {measureSizes} from './suite/sizes';
+import {measureSparseKernels} from './suite/sparse_kernels';
 import {measureTraining} from './suite/training';
 import {cpuModel} from './machine';
 
@@ -43,6 +45,7 @@ const GROUPS: Record<string, Group> = {
   'sizes': (backend) => measureSizes(backend),
   'quantization': measureQuantization,
   'channels': measureChannels,
+  'sparse-kernels': measureSparseKernels,
 };
 
 interface Options {

@@ -56,3 +56,5 @@ export type {PruneChannelsParams} from './channels/prune_channels';
 export type {ChannelImportance} from './channels/channel_masks';
 export {registerTrainingKernels, unregisterTrainingKernels} from './kernels';
 export type {TrainingKernelBackend, TrainingKernelsOptions} from './kernels';
+export {registerSparseKernels, unregisterSparseKernels} from './kernels/sparse';
+export type {SparseKernelBackend, SparseKernelsOptions} from './kernels/sparse';

@@ -29,10 +29,12 @@ it('exports exactly the documented public names', () => {
     'pruningSummaries',
     'quantizeArtifacts',
     'quantizeDynamicRange',
+    'registerSparseKernels',
     'registerTrainingKernels',
     'serializeSchedule',
     'shrinkModel',
     'stripPruning',
+    'unregisterSparseKernels',
     'unregisterTrainingKernels',
     'updatePruningStep',
   ]);

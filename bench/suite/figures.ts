@@ -64,6 +64,8 @@ export interface Settings {
   inference: Rounds;
   /** Channel pruning: predict at batch 1 (`single`) and at a batch of `batch` (`batched`), each interleaved. */
   channels: {batch: number; single: Rounds; batched: Rounds};
+  /** Sparse kernels: each product figure (`kernel`) and the MobileNetV1-style predict (`model`). */
+  sparse: {kernel: Rounds; model: Rounds};
 }
 
 /**
@@ -81,6 +83,7 @@ export function settingsFor(mode: Mode, backend: Backend): Settings {
       quantization: {denseUnits: [100, 200, 100], rounds: {warmup: 0, rounds: 2, perRound: 1}},
       inference: {warmup: 1, rounds: 2, perRound: 1},
       channels: {batch: 2, single: {warmup: 0, rounds: 1, perRound: 1}, batched: {warmup: 0, rounds: 1, perRound: 1}},
+      sparse: {kernel: {warmup: 1, rounds: 2, perRound: 1}, model: {warmup: 0, rounds: 1, perRound: 1}},
     };
   }
   if (mode === 'quick') {
@@ -97,6 +100,9 @@ export function settingsFor(mode: Mode, backend: Backend): Settings {
       channels: cpu ?
         {batch: 4, single: {warmup: 1, rounds: 3, perRound: 1}, batched: {warmup: 1, rounds: 3, perRound: 1}} :
         {batch: 32, single: {warmup: 2, rounds: 8, perRound: 3}, batched: {warmup: 1, rounds: 5, perRound: 1}},
+      sparse: cpu ?
+        {kernel: {warmup: 2, rounds: 6, perRound: 3}, model: {warmup: 1, rounds: 3, perRound: 1}} :
+        {kernel: {warmup: 5, rounds: 10, perRound: 10}, model: {warmup: 2, rounds: 6, perRound: 2}},
     };
   }
   return {
@@ -112,5 +118,8 @@ export function settingsFor(mode: Mode, backend: Backend): Settings {
     channels: cpu ?
       {batch: 32, single: {warmup: 2, rounds: 12, perRound: 5}, batched: {warmup: 1, rounds: 12, perRound: 1}} :
       {batch: 32, single: {warmup: 10, rounds: 30, perRound: 20}, batched: {warmup: 3, rounds: 30, perRound: 3}},
+    sparse: cpu ?
+      {kernel: {warmup: 3, rounds: 15, perRound: 5}, model: {warmup: 1, rounds: 8, perRound: 1}} :
+      {kernel: {warmup: 20, rounds: 30, perRound: 30}, model: {warmup: 3, rounds: 20, perRound: 3}},
   };
 }

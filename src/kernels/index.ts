@@ -15,6 +15,7 @@ import {argumentMessage, checkOptionsObject} from '../util/validation';
 import {installChainedMethods, uninstallChainedMethods} from './chained_methods';
 import {CPU_TRAINING_KERNELS} from './cpu_kernels';
 import type {TrainingKernel} from './kernel_util';
+import {chainHas, insertUnderSparse, unlinkBuried} from './sparse/kernel_chain';
 import {WASM_TRAINING_KERNELS} from './wasm_kernels';
 
 /**
@@ -100,26 +101,36 @@ function resolveBackends(caller: string, options: unknown): TrainingKernelBacken
 
 function install(kernel: TrainingKernel, backendName: TrainingKernelBackend): void {
   const current = getKernel(kernel.kernelName, backendName);
-  if (isInstalled(current)) return;
-  const config: InstalledKernelConfig = {
-    kernelName: kernel.kernelName,
-    backendName,
-    kernelFunc: kernel.build(current?.kernelFunc),
-    [INSTALLED]: {replaced: current},
+  // Ours may be under registerSparseKernels' layer.
+  if (chainHas(current, isInstalled)) return;
+  const make = (replaced: KernelConfig | undefined): InstalledKernelConfig => {
+    const config: InstalledKernelConfig = {
+      kernelName: kernel.kernelName,
+      backendName,
+      kernelFunc: kernel.build(replaced?.kernelFunc),
+      [INSTALLED]: {replaced},
+    };
+    // The backend runs these when it initializes (and on every setBackend); the
+    // replaced kernel, which ours may call, still needs its setup (wasm binds
+    // its WebAssembly function there).
+    if (replaced?.setupFunc != null) config.setupFunc = replaced.setupFunc;
+    if (replaced?.disposeFunc != null) config.disposeFunc = replaced.disposeFunc;
+    return config;
   };
-  // The backend runs these when it initializes (and on every setBackend); the
-  // replaced kernel, which ours may call, still needs its setup (wasm binds
-  // its WebAssembly function there).
-  if (current?.setupFunc != null) config.setupFunc = current.setupFunc;
-  if (current?.disposeFunc != null) config.disposeFunc = current.disposeFunc;
+  // registerSparseKernels' layer stays on top, so that sparse weights still run sparse.
+  if (insertUnderSparse(current, make)) return;
+  const config = make(current);
   if (current != null) unregisterKernel(kernel.kernelName, backendName);
   registerKernel(config);
 }
 
 function uninstall(kernel: TrainingKernel, backendName: TrainingKernelBackend): void {
   const current = getKernel(kernel.kernelName, backendName);
-  // Someone else replaced our kernel since: theirs stays.
-  if (!isInstalled(current)) return;
+  // Someone else replaced our kernel since: theirs stays (registerSparseKernels' layer unlinks ours from below it).
+  if (!isInstalled(current)) {
+    unlinkBuried(current, isInstalled);
+    return;
+  }
   unregisterKernel(kernel.kernelName, backendName);
   const {replaced} = current[INSTALLED];
   if (replaced != null) registerKernel(replaced);

@@ -18,10 +18,16 @@ const CHANNEL_FIGURES = ['mobilenetv2-50', 'mobilenetv2-75', 'resnet-50', 'seed-
   ...['speedup', 'vs-limit', 'limit-speedup'].flatMap((ratio) => ['single', 'batch'].map((size) => `channels-${level}-${ratio}-${size}`)),
 ]);
 
+/** Sparse kernels: each product case against the stock kernel, and a MobileNetV1-style model end to end. */
+const SPARSE_FIGURES = [
+  'dense-70-b1', 'dense-70-b32', 'dense-90-b1', 'dense-90-b32', 'dense-90-block-b1', 'dense-90-block-b32', 'conv1x1-80',
+  'fallback-dense-30-b1', 'fallback-dense-50-b32', 'fallback-dense-2of4-b1', 'fallback-conv1x1-30', 'mobilenetv1-90-b1',
+].map((id) => `sparse-${id}`);
+
 /** Every figure of the suite, on each backend. Adding a figure to the suite means adding it here. */
 const FIGURES = [
   'training-frequency-100', 'training-frequency-1', 'training-channels-frequency-100', 'mask-update-vs-abs', 'mask-update-vs-tfmot', 'inference-stripped',
-  'size-pruned', 'size-pruned-int8', 'quantize-throughput', 'quantize-vs-copy', ...CHANNEL_FIGURES,
+  'size-pruned', 'size-pruned-int8', 'quantize-throughput', 'quantize-vs-copy', ...CHANNEL_FIGURES, ...SPARSE_FIGURES,
 ];
 const BACKENDS = ['wasm', 'cpu'];
 

@@ -1,0 +1,96 @@
+/**
+ * When the sparse kernel pays: a cost model per backend, in nanoseconds,
+ * whose constants were measured on a 2-core AMD EPYC (Node 20, tfjs 4.22;
+ * docs/sparse-kernels.md has the table). A product runs sparse only when its
+ * estimate is below {@link MARGIN} of the stock kernel's, and the constants
+ * lean towards the stock kernel (its fastest measured times, the sparse
+ * kernels' slowest), so that the model's errors fall on the side of the
+ * stock kernel: registering never makes a product slower.
+ */
+import type {SparseForm} from './sparse_format';
+
+/** The kernel a product runs on: a sparse one, or the stock one (`'stock'`). */
+export type SparsePath = 'stock' | 'spmv' | 'spmvBlocked' | 'spmm' | 'spmmBlocked';
+
+/** How many products each backend ran sparse, and on which path (for tests and benchmarks). */
+export const sparseRuns: Record<'wasm' | 'cpu', Partial<Record<SparsePath, number>>> = {wasm: {}, cpu: {}};
+
+/** Counts one sparse product. */
+export function countRun(backend: 'wasm' | 'cpu', path: SparsePath): void {
+  sparseRuns[backend][path] = (sparseRuns[backend][path] ?? 0) + 1;
+}
+
+/** The sparse estimate must be below this share of the stock kernel's. */
+export const MARGIN = 0.8;
+
+/** wasm: XNNPACK's GEMM against spmm.wat. */
+const WASM = {
+  /** Stock, per multiply-add: below 4 rows (a matrix-vector product), and from 4 rows on. */
+  denseRow: 0.14,
+  denseTile: 0.085,
+  /** spmv: one list entry at one row; spmvBlocked: one block at one row, plus each group of 4 channels. */
+  entryRow: 0.4,
+  blockRow: 0.6,
+  groupRow: 30,
+  /** spmm: one entry against a tile of 16 rows (of 4 rows below 16 rows); spmmBlocked: one block, 8 rows. */
+  entryTile16: 2.5,
+  entryTile4: 0.6,
+  blockTile8: 3,
+  /** Packing the activations into tiles and unpacking the output, per value. */
+  pack: 1,
+};
+
+/** cpu: tfjs-backend-cpu's product (or registerTrainingKernels' faster one) against cpu_spmm.ts. */
+const CPU = {
+  // Measured: 4.4 (tfjs-backend-cpu) and 18 (registerTrainingKernels, which transposes the weight on
+  // every call) ns per multiply-add at one row; 8.5 and 1.3-3 from 4 rows on.
+  denseRow: 4,
+  denseTile: 0.6,
+  /** One list entry at a single row, and against four rows. */
+  entryRow: 3.2,
+  entryTile4: 5.5,
+};
+
+/**
+ * The path for products of `m` rows with `form`'s weight on `backend`: the
+ * cheapest sparse kernel when it beats the stock one by the margin, else
+ * `'stock'`.
+ */
+export function choosePath(form: SparseForm, m: number, backend: 'wasm' | 'cpu'): SparsePath {
+  const {k, n} = form;
+  const entries = form.lists.ks.length;
+  const blocks = form.blocked?.ks.length ?? 0;
+  if (backend === 'cpu') {
+    // One JavaScript kernel: four rows at a time, then single rows.
+    const sparse = entries * (Math.floor(m / 4) * CPU.entryTile4 + (m % 4) * CPU.entryRow);
+    return sparse < MARGIN * m * k * n * (m < 4 ? CPU.denseRow : CPU.denseTile) ? 'spmm' : 'stock';
+  }
+  let best: SparsePath = 'stock';
+  let cost = MARGIN * m * k * n * (m < 4 ? WASM.denseRow : WASM.denseTile);
+  let plain: number;
+  let blocked = Infinity;
+  if (m < 4) {
+    plain = m * entries * WASM.entryRow;
+    if (form.blocked !== null) blocked = m * (blocks * WASM.blockRow + (n / 4) * WASM.groupRow);
+  } else {
+    const packing = m * (k + n) * WASM.pack;
+    const tiles = m >= 16 ? Math.ceil(m / 16) * WASM.entryTile16 : Math.ceil(m / 4) * WASM.entryTile4;
+    plain = entries * tiles + packing;
+    if (form.blocked !== null) blocked = blocks * Math.ceil(m / 8) * WASM.blockTile8 + packing;
+  }
+  if (plain < cost) {
+    best = m < 4 ? 'spmv' : 'spmm';
+    cost = plain;
+  }
+  if (blocked < cost) best = m < 4 ? 'spmvBlocked' : 'spmmBlocked';
+  return best;
+}
+
+/**
+ * Whether any number of rows could run `form` sparse; a form that cannot is
+ * not kept (its weight always runs on the stock kernel).
+ */
+export function worthKeeping(form: SparseForm, backend: 'wasm' | 'cpu'): boolean {
+  for (const m of [1, 2, 4, 8, 16, 64, 256]) if (choosePath(form, m, backend) !== 'stock') return true;
+  return false;
+}
