@@ -2,7 +2,9 @@
  * The model graph: one walk over a Sequential or functional model (nested
  * models and shared layers included) that lists every application of a layer
  * (a node), the tensors between them, and who produces and consumes each
- * tensor. Channel pruning reads it to find which layers are coupled.
+ * tensor. Channel pruning reads it to find which layers are coupled. The
+ * plainer walk over a model's layers ({@link layersOf}), which pruning,
+ * stripping, the callbacks and the policies use, is here too.
  *
  * A nested model is not a node of its own: its layers' nodes join the graph,
  * and each application of the nested model adds `link` nodes that connect the
@@ -54,6 +56,31 @@ export interface ModelGraph {
 /** Whether `layer` is a Sequential or functional model used as a layer. */
 export function isNestedModel(layer: Layer): layer is tfl.LayersModel {
   return layer instanceof tfl.LayersModel;
+}
+
+/**
+ * Every layer of `roots` and of the models nested in them, each once (a shared
+ * layer or model at its first place), depth first in `model.layers` order:
+ * the walk over a model's layers, where {@link buildModelGraph} walks its
+ * nodes. Disconnected layers are included; input layers are not skipped.
+ *
+ * @param roots A layer or model, or a list of them.
+ * @param options.models Whether to yield the nested models too (each before its layers). Default false.
+ */
+export function* layersOf(roots: Layer | readonly Layer[], options: {models?: boolean} = {}): Generator<Layer> {
+  const seen = new Set<Layer>();
+  const stack = (Array.isArray(roots) ? [...roots] : [roots]).reverse();
+  while (stack.length > 0) {
+    const layer = stack.pop()!;
+    if (seen.has(layer)) continue;
+    seen.add(layer);
+    if (isNestedModel(layer)) {
+      if (options.models === true) yield layer;
+      for (let i = layer.layers.length - 1; i >= 0; i--) stack.push(layer.layers[i]);
+    } else {
+      yield layer;
+    }
+  }
 }
 
 class GraphBuilder {

@@ -1,31 +1,32 @@
 /**
- * pruneLowMagnitude, stripPruning and getSparsity: wrapping whole models and
- * removing the wrappers again. Mirrors tfmot's `prune.py`.
+ * pruneLowMagnitude and stripPruning: wrapping whole models and removing the
+ * wrappers again. Mirrors tfmot's `prune.py` (getSparsity, re-exported here,
+ * lives in get_sparsity.ts).
  *
  * Porting note: tfjs-layers has no `clone_model`; models are rebuilt from a
- * rewritten copy of `model.getConfig()` and their weights copied layer by
- * layer. The caller's model and layers are never modified (tfmot attaches
- * methods to them).
+ * rewritten copy of `model.getConfig()` (model_rewrite.ts) and their weights
+ * copied layer by layer. The caller's model and layers are never modified
+ * (tfmot attaches methods to them).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {layersOf} from '../graph/model_graph';
 import {argumentMessage, checkOptionsObject, deepCopy, describeValue} from '../util/validation';
 import {PruningError} from './errors';
-import {collectPruneLowMagnitudeLayers} from './pruning_callbacks';
+import {collectPruneLowMagnitudeLayers} from './collect_wrappers';
+import {modelFromConfig, pairLayers, rewriteModelConfig} from './model_rewrite';
 import {ResolvedMaskParams, StructuredSparsityParams, resolveMaskParams} from './pruning_params';
 import {PruningPolicy, PruningPolicyLike, checkPruningPolicy} from './pruning_policy';
 import {ConstantSparsity, PruningSchedule, serializeSchedule} from './pruning_schedule';
-import {PruneLowMagnitude, deserializeLayer, maskConfig, maskedWeight} from './pruning_wrapper';
-import {
-  completeGetConfig,
-  hasNoWeights,
-  isPrunable,
-  missingConfigFields,
-  normalizeConfigForRebuild,
-  prunableWeightsOf,
-  unsupportedLayerMessage,
-} from './prune_registry';
+import {maskedWeight} from './pruning_impl';
+import {PruneLowMagnitude} from './pruning_wrapper';
+import {deserializeLayer, maskConfig, wrapperName} from './wrapper_config';
+import {hasNoWeights, isPrunable, missingConfigFields, unsupportedLayerMessage} from './prune_registry';
+
+export {completeModelTopology} from './model_rewrite';
+export {getSparsity} from './get_sparsity';
+export type {WeightSparsity} from './get_sparsity';
 
 type Layer = tfl.layers.Layer;
 type ConfigDict = tf.serialization.ConfigDict;
@@ -115,153 +116,6 @@ function wrapLayer(layer: Layer, schedule: PruningSchedule, masking: ResolvedMas
   return wrapper;
 }
 
-/** A layer entry of a functional model's config. */
-interface LayerEntry {
-  name: string;
-  className: string;
-  config: ConfigDict;
-  inboundNodes?: unknown[];
-}
-
-/** Renames references in a functional config's inbound nodes and input/output lists. */
-function renameReferences(config: ConfigDict, renames: Map<string, string>): void {
-  if (renames.size === 0) return;
-  const rename = (ref: unknown): void => {
-    if (Array.isArray(ref) && typeof ref[0] === 'string' && renames.has(ref[0])) ref[0] = renames.get(ref[0]);
-  };
-  for (const entry of (config['layers'] as unknown as LayerEntry[]) ?? []) {
-    for (const node of entry.inboundNodes ?? []) {
-      if (Array.isArray(node)) node.forEach(rename);
-    }
-  }
-  for (const key of ['inputLayers', 'outputLayers']) {
-    const refs = config[key];
-    if (Array.isArray(refs)) refs.forEach(rename);
-  }
-}
-
-/**
- * Rewrites the config of `model` (a deep copy) with `transform` applied to
- * each non-model layer entry; nested models are rewritten recursively.
- * `transform` returns a replacement `{name, className, config}` or undefined.
- */
-function rewriteModelConfig(
-    model: tfl.LayersModel, config: ConfigDict,
-    transform: (layer: Layer, entry: {className: string; config: ConfigDict}, isFirst: boolean) =>
-      {className: string; config: ConfigDict} | undefined): void {
-  const isSequential = model.getClassName() === 'Sequential';
-  const entries = config['layers'] as unknown as LayerEntry[];
-  const renames = new Map<string, string>();
-  entries.forEach((entry, index) => {
-    const name = (entry.config['name'] as string | undefined) ?? entry.name;
-    const layer = model.getLayer(name);
-    if (layer instanceof tfl.LayersModel) {
-      rewriteModelConfig(layer, entry.config, transform);
-      return;
-    }
-    if (entry.className === 'InputLayer') return;
-    Object.assign(entry.config, missingConfigFields(layer));
-    const replacement = transform(layer, entry, isSequential && index === 0);
-    if (replacement !== undefined) {
-      const newName = replacement.config['name'] as string;
-      entry.className = replacement.className;
-      entry.config = replacement.config;
-      if (!isSequential) {
-        entry.name = newName;
-        renames.set(name, newName);
-      }
-    }
-    normalizeEntry(entry);
-  });
-  if (!isSequential) renameReferences(config, renames);
-}
-
-/** Normalizes the config of a layer entry, or of the layer a wrapper entry holds, for rebuilding. */
-function normalizeEntry(entry: {className: string; config: ConfigDict}): void {
-  if (entry.className === PruneLowMagnitude.className) {
-    const inner = entry.config['layer'] as unknown as {className: string; config: ConfigDict} | undefined;
-    if (inner?.config != null) normalizeConfigForRebuild(inner.className, inner.config);
-  } else {
-    normalizeConfigForRebuild(entry.className, entry.config);
-  }
-}
-
-/**
- * Builds a model from a (TS-form) config through tfjs's class registry. Its
- * layers' `getConfig()` then holds every field tfjs forgets, so that the
- * model saves into a topology stock tfjs loads.
- */
-function modelFromConfig(className: string, config: ConfigDict): tfl.LayersModel {
-  const [cls, fromConfig] = tf.serialization.SerializationMap.getMap().classNameMap[className];
-  const model = fromConfig(cls, config) as tfl.LayersModel;
-  const visit = (layer: Layer): void => {
-    if (layer instanceof tfl.LayersModel) {
-      layer.layers.forEach(visit);
-    } else {
-      completeGetConfig(layer);
-    }
-  };
-  model.layers.forEach(visit);
-  return model;
-}
-
-/** A layer entry of a model topology in tfjs's saved (snake_case) form. */
-interface SavedLayerEntry {
-  name?: string;
-  config?: Record<string, unknown> & {name?: string; layers?: SavedLayerEntry[]};
-}
-
-/**
- * `model.toJSON(null, false)` with the config fields tfjs-layers' `getConfig()`
- * forgets written in (snake_case, as tfjs saves them), so that stock
- * `tf.loadLayersModel` rebuilds every layer with its weight shapes (tfjs
- * 4.22's SeparableConv2D forgets `depthMultiplier`). The model is not modified.
- *
- * @param model A Sequential or functional model.
- * @returns The model's topology, as `model.save` would write it, completed.
- */
-export function completeModelTopology(model: tfl.LayersModel): tf.io.ModelArtifacts['modelTopology'] {
-  const topology = model.toJSON(null, false) as unknown as {config: {layers?: SavedLayerEntry[]}};
-  const complete = (owner: tfl.LayersModel, entries: SavedLayerEntry[]): void => {
-    for (const entry of entries) {
-      const layer = layerNamed(owner, entry.config?.name ?? entry.name ?? '');
-      if (layer === undefined || entry.config === undefined) continue;
-      if (layer instanceof tfl.LayersModel) {
-        complete(layer, entry.config.layers ?? []);
-        continue;
-      }
-      for (const [key, value] of Object.entries(missingConfigFields(layer))) {
-        const savedKey = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-        if (entry.config[savedKey] === undefined) entry.config[savedKey] = value;
-      }
-    }
-  };
-  complete(model, topology.config.layers ?? []);
-  return topology as tf.io.ModelArtifacts['modelTopology'];
-}
-
-/** The layer of `model` named `name`, or undefined. */
-function layerNamed(model: tfl.LayersModel, name: string): Layer | undefined {
-  return model.layers.find((layer) => layer.name === name);
-}
-
-/**
- * Pairs every non-model layer of `target` with the layer of `source` it was
- * built from: the layer of the same name, else the one named by `renamed`.
- */
-function pairLayers(
-    source: tfl.LayersModel, target: tfl.LayersModel, renamed: (layer: Layer) => string,
-    visit: (source: Layer, target: Layer) => void): void {
-  for (const layer of target.layers) {
-    const original = layerNamed(source, layer.name) ?? layerNamed(source, renamed(layer));
-    if (original === undefined) continue;
-    if (layer instanceof tfl.LayersModel) {
-      pairLayers(original as tfl.LayersModel, layer, renamed, visit);
-    } else {
-      visit(original, layer);
-    }
-  }
-}
 
 /**
  * The layers of a model (nested models included, input layers and wrappers
@@ -269,17 +123,14 @@ function pairLayers(
  */
 function layersToWrap(model: tfl.LayersModel, policy: PruningPolicyLike | undefined): Set<Layer> {
   const selected = new Set<Layer>();
-  const visit = (layer: Layer): void => {
-    if (layer instanceof tfl.LayersModel) {
-      layer.layers.forEach(visit);
-    } else if (layer.getClassName() !== 'InputLayer' && !(layer instanceof PruneLowMagnitude) &&
-               (policy === undefined || policy.allowPruning(layer)) &&
-               // A layer without weights that the registry does not know has nothing to prune: left as it is.
-               (isPrunable(layer) || !hasNoWeights(layer))) {
+  for (const layer of layersOf(model.layers)) {
+    if (layer.getClassName() !== 'InputLayer' && !(layer instanceof PruneLowMagnitude) &&
+        (policy === undefined || policy.allowPruning(layer)) &&
+        // A layer without weights that the registry does not know has nothing to prune: left as it is.
+        (isPrunable(layer) || !hasNoWeights(layer))) {
       selected.add(layer);
     }
-  };
-  model.layers.forEach(visit);
+  }
   return selected;
 }
 
@@ -308,7 +159,7 @@ export function wrapSelectedLayers(
     if (!selected.has(layer)) return undefined;
     const inner = {className: entry.className, config: entry.config};
     const wrapperConfig: ConfigDict = {
-      name: `prune_low_magnitude_${layer.name}`,
+      name: wrapperName(layer.name),
       trainable: entry.config['trainable'] ?? true,
       layer: inner as unknown as ConfigDict,
       pruningSchedule: serializeSchedule(schedule) as unknown as ConfigDict,
@@ -483,84 +334,4 @@ export function stripPruning<T extends tfl.LayersModel>(model: T): T {
     }));
   }));
   return stripped as T;
-}
-
-/** The sparsity of one pruned (or prunable) weight. */
-export interface WeightSparsity {
-  /** Name of the layer that owns the weight (the inner layer's name for a wrapper). */
-  layer: string;
-  /** The weight's name as saved (e.g. `prune_low_magnitude_dense/kernel` or `dense/kernel`). */
-  weight: string;
-  /** Number of elements. */
-  size: number;
-  /** Number of elements that are exactly zero (in `weight * mask` for a wrapper). */
-  zeros: number;
-  /** `zeros / size`. */
-  sparsity: number;
-}
-
-/**
- * Measures the sparsity of every pruned weight of a model or layer: for each
- * {@link PruneLowMagnitude} wrapper, its masked weights; for a plain (e.g.
- * stripped) model, the prunable weights of the registry's layers (kernels,
- * embeddings, recurrent kernels; never biases). Layers that cannot be pruned
- * are skipped.
- *
- * @param modelOrLayer A model, a layer, or an array of layers.
- * @returns One entry per weight, in layer order.
- * @throws TypeError when the input is not a model or layer(s).
- *
- * @example
- * ```ts
- * import {getSparsity, stripPruning} from 'tfjs-model-optimization';
- *
- * const stripped = stripPruning(pruned);
- * for (const w of await getSparsity(stripped)) {
- *   console.log(`${w.weight}: ${(100 * w.sparsity).toFixed(2)}% zeros`);
- * }
- * ```
- *
- * @category Pruning
- */
-export async function getSparsity(modelOrLayer: Layer | Layer[]): Promise<WeightSparsity[]> {
-  const layers = Array.isArray(modelOrLayer) ? modelOrLayer : [modelOrLayer];
-  layers.forEach((layer, i) => {
-    if (!(layer instanceof tfl.layers.Layer)) {
-      throw new TypeError(argumentMessage(
-          'getSparsity', Array.isArray(modelOrLayer) ? `modelOrLayer[${i}]` : 'modelOrLayer',
-          'must be a tf.LayersModel or tf.layers.Layer', layer));
-    }
-  });
-  const results: WeightSparsity[] = [];
-  const seen = new Set<Layer>();
-  const visit = async (layer: Layer): Promise<void> => {
-    if (seen.has(layer)) return;
-    seen.add(layer);
-    if (layer instanceof tfl.LayersModel) {
-      for (const inner of layer.layers) await visit(inner);
-      return;
-    }
-    if (!layer.built) return;
-    if (layer instanceof PruneLowMagnitude) {
-      for (const {weight, mask} of layer.getPrunedWeights()) {
-        const masked = tf.tidy(() => tf.mul(weight.read(), mask.read()));
-        results.push(await countZeros(layer.layer.name, weight.originalName, masked));
-        masked.dispose();
-      }
-      return;
-    }
-    if (!isPrunable(layer)) return;
-    for (const weight of prunableWeightsOf(layer)) {
-      results.push(await countZeros(layer.name, weight.originalName, weight.read()));
-    }
-  };
-  for (const layer of layers) await visit(layer);
-  return results;
-}
-
-async function countZeros(layer: string, weight: string, values: tf.Tensor): Promise<WeightSparsity> {
-  const data = await values.data();
-  let zeros = 0;
-  for (let i = 0; i < data.length; i++) if (data[i] === 0) zeros++;
-  return {layer, weight, size: data.length, zeros, sparsity: data.length === 0 ? 0 : zeros / data.length};
 }

@@ -9,6 +9,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {layersOf} from '../graph/model_graph';
 import {argumentMessage, checkOptionsObject, describeValue} from '../util/validation';
 import {PruningError} from './errors';
 import {isPrunable} from './prune_registry';
@@ -198,11 +199,7 @@ export class PruneSelectedLayers extends PruningPolicy {
    */
   override ensureModelSupportsPruning(model: tfl.LayersModel): void {
     const present = new Set<string>();
-    const visit = (layer: Layer): void => {
-      present.add(layer.name);
-      if (layer instanceof tfl.LayersModel) layer.layers.forEach(visit);
-    };
-    model.layers.forEach(visit);
+    for (const layer of layersOf(model.layers, {models: true})) present.add(layer.name);
     for (const name of this.names ?? []) {
       if (typeof name === 'string' && !present.has(name)) {
         throw new PruningError(

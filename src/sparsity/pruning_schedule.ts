@@ -1,13 +1,15 @@
 /**
  * Pruning schedules: when to recompute the masks and at what sparsity.
- * Mirrors tfmot's `pruning_schedule.py` (ConstantSparsity, PolynomialDecay).
+ * Mirrors tfmot's `pruning_schedule.py` (ConstantSparsity, PolynomialDecay);
+ * their saved form is in schedule_serialization.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import {hasBrand, lookupRegisteredClass, packageBrand, registerPackageClass, setBrand} from '../util/registry';
-import {
-  argumentMessage, checkFiniteNumber, checkInteger, checkKnownKeys, checkNoProtoKeys, checkOptionsObject,
-} from '../util/validation';
+import {hasBrand, packageBrand, registerPackageClass, setBrand} from '../util/registry';
+import {argumentMessage, checkFiniteNumber, checkInteger, checkKnownKeys, checkOptionsObject} from '../util/validation';
+
+export {deserializeSchedule, serializeSchedule} from './schedule_serialization';
+export type {SerializedSchedule} from './schedule_serialization';
 
 /** The largest float32 value below 1 (1 - 2^-24): the largest sparsity a schedule can return. */
 const LARGEST_SPARSITY = 1 - 2 ** -24;
@@ -95,11 +97,9 @@ export abstract class PruningSchedule extends tf.serialization.Serializable {
    * @param frequency Prune every `frequency` steps from `beginStep` on.
    * @returns Whether masks should be recomputed at `step`.
    */
-  protected static shouldPruneInStep(
-      step: number, beginStep: number, endStep: number, frequency: number): boolean {
+  protected static shouldPruneInStep(step: number, beginStep: number, endStep: number, frequency: number): boolean {
     const inRange = step >= beginStep && (step <= endStep || endStep < 0);
-    const offset = step - beginStep;
-    const floorMod = ((offset % frequency) + frequency) % frequency;
+    const floorMod = (((step - beginStep) % frequency) + frequency) % frequency;
     return inRange && floorMod === 0;
   }
 
@@ -112,8 +112,7 @@ export abstract class PruningSchedule extends tf.serialization.Serializable {
    * @throws TypeError when a value is not an integer; RangeError when it breaks a rule.
    */
   protected static validateStep(
-      caller: string, beginStep: unknown, endStep: unknown, frequency: unknown,
-      allowNoEnd: boolean): void {
+      caller: string, beginStep: unknown, endStep: unknown, frequency: unknown, allowNoEnd: boolean): void {
     checkInteger(caller, 'beginStep', beginStep);
     checkInteger(caller, 'endStep', endStep);
     checkInteger(caller, 'frequency', frequency);
@@ -251,12 +250,7 @@ export class ConstantSparsity extends PruningSchedule {
 
   /** @returns `{targetSparsity, beginStep, endStep, frequency}`. */
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      targetSparsity: this.targetSparsity,
-      beginStep: this.beginStep,
-      endStep: this.endStep,
-      frequency: this.frequency,
-    };
+    return {targetSparsity: this.targetSparsity, beginStep: this.beginStep, endStep: this.endStep, frequency: this.frequency};
   }
 }
 registerPackageClass(ConstantSparsity);
@@ -401,59 +395,3 @@ export class PolynomialDecay extends PruningSchedule {
   }
 }
 registerPackageClass(PolynomialDecay);
-
-/** A schedule in the form it takes inside a saved model's config. */
-export interface SerializedSchedule {
-  /** The registered class name, e.g. `'PolynomialDecay'`. */
-  className: string;
-  /** The schedule's `getConfig()`. */
-  config: tf.serialization.ConfigDict;
-}
-
-/**
- * Serializes a schedule to `{className, config}`, the form it takes inside a
- * saved model.
- *
- * @param schedule Any registered schedule.
- * @returns `{className, config}`.
- * @category Schedules
- */
-export function serializeSchedule(schedule: PruningSchedule): SerializedSchedule {
-  return {className: schedule.getClassName(), config: schedule.getConfig()};
-}
-
-/**
- * Rebuilds a schedule from `{className, config}` using tfjs's class registry.
- *
- * @param serialized The output of {@link serializeSchedule} (or of a saved model's config).
- * @returns A new schedule.
- * @throws TypeError when the input is not `{className, config}`, holds a
- *   `__proto__` key, or names a registered class that is not a schedule
- *   (checked before anything is built); Error when the class is not registered.
- * @category Schedules
- */
-export function deserializeSchedule(serialized: unknown): PruningSchedule {
-  checkOptionsObject('deserializeSchedule', 'serialized', serialized, false);
-  const {className, config} = serialized as {className?: unknown; config?: unknown};
-  if (typeof className !== 'string') {
-    throw new TypeError(argumentMessage('deserializeSchedule', 'serialized.className', 'must be a string', className));
-  }
-  checkOptionsObject('deserializeSchedule', 'serialized.config', config, false);
-  checkNoProtoKeys('deserializeSchedule', 'serialized.config', config);
-  const entry = lookupRegisteredClass(className);
-  if (entry === undefined) {
-    throw new Error(
-        `deserializeSchedule: unknown schedule class "${className}". Register custom schedules with ` +
-        'tf.serialization.registerClass(YourSchedule) before loading.');
-  }
-  // Checked on the class, before building: building a registered model class would allocate its weights.
-  if (!isPruningSchedule(entry.cls.prototype)) {
-    throw new TypeError(`deserializeSchedule: class "${className}" is registered but is not a PruningSchedule.`);
-  }
-  const schedule = entry.fromConfig(entry.cls, {...(config as tf.serialization.ConfigDict)});
-  if (!isPruningSchedule(schedule)) {
-    throw new TypeError(`deserializeSchedule: class "${className}" is registered but its fromConfig did not return ` +
-        'a PruningSchedule.');
-  }
-  return schedule;
-}

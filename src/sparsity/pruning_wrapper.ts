@@ -13,127 +13,35 @@
  *   gradient tape, instead of inside the graph.
  * - The block, M-by-N and global-pruning options are saved in the config
  *   (tfmot forgets `sparsity_m_by_n`).
+ * - As tfmot's, it is plumbing: the masks and their update live in pruning_impl.ts (`Pruning`), how they
+ *   are cut in masks/ (a file per mask kind), the step in training_session.ts, the config in wrapper_config.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 
-import {hasBrand, lookupRegisteredClass, packageBrand, registerPackageClass, setBrand} from '../util/registry';
-import {argumentMessage, checkKnownKeys, checkNoProtoKeys, deepCopy, describeValue} from '../util/validation';
+import {registerPackageClass, setBrand} from '../util/registry';
+import {argumentMessage} from '../util/validation';
 import {PruningError} from './errors';
+import type {MaskKind} from './masks/mask_kind';
+import {type PrunedWeight, Pruning} from './pruning_impl';
+import type {BlockPoolingType} from './pruning_params';
+import {type PruningDecision, type PruningSchedule, serializeSchedule} from './pruning_schedule';
+import {missingConfigFields} from './prune_registry';
+import {MISSING_CALLBACK_MESSAGE, PruningStep, type TrainingSession, UNTIL_ENDED, checkedDecision} from './training_session';
 import {
-  MaskResult,
-  blockMagnitudeMask,
-  cutAtThreshold,
-  keepCount,
-  kthLargestMagnitude,
-  mByNMask,
-  magnitudeMask,
-} from './pruning_impl';
-import {BlockPoolingType, StructuredSparsityParams, describeParam, resolveMaskParams, usesBlocks} from './pruning_params';
-import {
-  ConstantSparsity,
-  PruningDecision,
-  PruningSchedule,
-  deserializeSchedule,
-  isPruningSchedule,
-  serializeSchedule,
-} from './pruning_schedule';
-import {
-  isPrunable, missingConfigFields, prunableWeightsOf, registeredClassNames, unsupportedLayerMessage,
-} from './prune_registry';
-import {wasmMagnitudeCut} from './wasm/magnitude_cut';
-import {type ChannelImportance, channelWeightsOf} from '../channels/channel_masks';
+  type PruneLowMagnitudeArgs, WRAPPER_BRAND, buildInnerLayer, checkSameWeightShapes, checkWrapperArgs, disposeWeightsOf,
+  isPruneLowMagnitude, maskConfig, wrapperArgsFromConfig, wrapperName,
+} from './wrapper_config';
+import type {ChannelImportance} from '../channels/channel_masks';
+
+export {maskedWeight} from './pruning_impl';
+export type {PrunedWeight} from './pruning_impl';
+export {MISSING_CALLBACK_MESSAGE} from './training_session';
+export {deserializeLayer, isPruneLowMagnitude, maskConfig} from './wrapper_config';
+export type {PruneLowMagnitudeArgs} from './wrapper_config';
 
 type Layer = tfl.layers.Layer;
-type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
-
-/** Arguments of {@link PruneLowMagnitude}. */
-export interface PruneLowMagnitudeArgs extends LayerArgs, StructuredSparsityParams {
-  /** The layer to wrap. The wrapper owns it from then on (use {@link pruneLowMagnitude} to keep yours intact). */
-  layer: Layer;
-  /** When and how much to prune. Default: a new `ConstantSparsity({targetSparsity: 0.5})`. */
-  pruningSchedule?: PruningSchedule;
-  /**
-   * Prune with one magnitude threshold shared by every wrapper of the model
-   * that has this option (cut by {@link UpdatePruningStep}), instead of one
-   * threshold per weight. Default `false`. See {@link PruneLowMagnitudeParams.globalPruning}.
-   */
-  globalPruning?: boolean;
-  /**
-   * Channel pruning: the wrapper masks every weight of the layer except
-   * BatchNormalization's moving statistics, and {@link UpdatePruningStep}
-   * zeroes whole channels of the model's channel groups, ranked by this norm.
-   * Set by {@link pruneChannels}; cannot be combined with the other mask options.
-   */
-  channelImportance?: ChannelImportance;
-}
-
-/** The message of the error raised when a pruned model is trained without the step callback. */
-export const MISSING_CALLBACK_MESSAGE =
-    'PruneLowMagnitude requires the UpdatePruningStep callback during training. Add it to the callbacks ' +
-    'of your model.fit call: model.fit(x, y, {callbacks: [new UpdatePruningStep()]}), or call its hooks ' +
-    'yourself in a custom training loop.';
-
-/** One pruned weight with its mask and threshold variables. */
-export interface PrunedWeight {
-  /** The inner layer's weight that is pruned. */
-  weight: LayerVariable;
-  /** 0/1 mask of the same shape (saved with the model). */
-  mask: LayerVariable;
-  /** Scalar: the smallest kept magnitude at the last mask update (saved with the model). */
-  threshold: LayerVariable;
-}
-
-/**
- * A training session of {@link UpdatePruningStep}: training calls are allowed while `isCurrent()`
- * is true. It turns false when the `fit` it belongs to is over, also when that fit failed before
- * the callback's `onTrainEnd` could end the session.
- */
-type TrainingSession = {isCurrent(): boolean};
-
-/** The session of a direct {@link PruneLowMagnitude.startTraining} call: current until `endTraining`. */
-const UNTIL_ENDED: TrainingSession = {isCurrent: () => true};
-
-/** The largest step the int32 `pruning_step` weight can hold. */
-const MAX_STEP = 2 ** 31 - 1;
-
-/** The brand of every wrapper, in every build of this package (see util/registry.ts). */
-const WRAPPER_BRAND = packageBrand('PruneLowMagnitude');
-
-/** Marks a layer that {@link deserializeLayer} rebuilt from a config (a copy, or a loaded layer). */
-const REBUILT_FROM_CONFIG = packageBrand('rebuiltFromConfig');
-
-/**
- * The keys of a wrapper's config: its own, those of tfjs's base layer arguments, and the
- * `customObjects` tfjs's deserializer adds.
- */
-const CONFIG_KEYS = [
-  'layer', 'pruningSchedule', 'blockSize', 'blockPoolingType', 'sparsityMByN', 'globalPruning', 'channelImportance',
-  'name', 'trainable', 'dtype', 'batchInputShape', 'inputShape', 'batchSize', 'inputDType', 'weights',
-  'customObjects',
-];
-
-/**
- * `weight * mask`, as written back into a pruned weight: exactly +0 wherever the mask is 0 (a plain
- * product gives -0 for negative weights, which compresses worse) and the weight itself, bit for bit,
- * wherever it is 1. Arithmetic only, because it runs after every training batch: the product plus a
- * signed zero, `(0.5 - mask) * 0`, which is -0 where the mask is 1 (x + -0 is x, -0 included) and +0
- * where it is 0 (±0 + +0 is +0). A `where` on `mask > 0` costs ten times more on wasm and twice as
- * much on cpu. An infinite weight under a 0 gives NaN, as in the forward pass.
- */
-export function maskedWeight(weight: tf.Tensor, mask: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.add(tf.mul(weight, mask), tf.mul(tf.sub(0.5, mask), 0)));
-}
-
-/** Writes `value` into `variable` and disposes `value`. */
-function assign(variable: LayerVariable, value: tf.Tensor): void {
-  try {
-    variable.write(value);
-  } finally {
-    value.dispose();
-  }
-}
 
 /**
  * A layer that prunes the weights of the layer it wraps, by magnitude, on the
@@ -187,12 +95,12 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   /** Under channel pruning, how channels are ranked ({@link pruneChannels}); null otherwise. */
   readonly channelImportance: ChannelImportance | null;
 
-  private prunedWeights: PrunedWeight[] = [];
-  private stepVariable: LayerVariable | null = null;
-  private step = -1;
-  private session: TrainingSession | null = null;
+  /** @internal How the masks are cut, chosen from the options above (masks/mask_kinds.ts). */
+  readonly maskKind: MaskKind;
+
+  private readonly pruning: Pruning;
+  private steps: PruningStep | null = null;
   private weightSource: Layer | null = null;
-  private masksCut = false;
 
   /**
    * `value instanceof PruneLowMagnitude` holds for the wrappers of every build
@@ -219,33 +127,18 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
       layer: _layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, channelImportance,
       ...layerArgs
     } = args;
-    super({...layerArgs, name: layerArgs.name ?? `prune_low_magnitude_${layer.name}`});
-    if (isPruneLowMagnitude(layer)) {
-      throw new PruningError(
-          `PruneLowMagnitude: layer "${layer.name}" is already a PruneLowMagnitude wrapper; wrappers cannot be ` +
-          'nested.');
-    }
-    if (layer instanceof tfl.LayersModel) {
-      throw new TypeError(
-          `PruneLowMagnitude: 'layer' must be a single layer, but got the model "${layer.name}"; ` +
-          'use pruneLowMagnitude(model) to prune every layer of a model.');
-    }
-    const masking = resolveMaskParams('PruneLowMagnitude',
-        {blockSize, blockPoolingType, sparsityMByN, globalPruning, channelImportance});
-    if (masking.channelImportance === null && !isPrunable(layer)) {
-      throw new PruningError(unsupportedLayerMessage('PruneLowMagnitude', layer));
-    }
-    if (pruningSchedule !== undefined && !isPruningSchedule(pruningSchedule)) {
-      throw new TypeError(argumentMessage(
-          'PruneLowMagnitude', 'pruningSchedule', 'must be a PruningSchedule', pruningSchedule));
-    }
+    super({...layerArgs, name: layerArgs.name ?? wrapperName(layer.name)});
+    const {masking, maskKind, schedule} = checkWrapperArgs(
+        layer, {pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, channelImportance});
     this.layer = layer;
-    this.pruningSchedule = pruningSchedule ?? new ConstantSparsity({targetSparsity: 0.5});
+    this.pruningSchedule = schedule;
     this.blockSize = masking.blockSize;
     this.blockPoolingType = masking.blockPoolingType;
     this.sparsityMByN = masking.sparsityMByN;
     this.globalPruning = masking.globalPruning;
     this.channelImportance = masking.channelImportance;
+    this.maskKind = maskKind;
+    this.pruning = new Pruning(this.name, maskKind);
     if (layerArgs.trainable !== undefined) this.layer.trainable = layerArgs.trainable;
     this.supportsMasking = layer.supportsMasking;
   }
@@ -303,121 +196,48 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   }
 
   /**
-   * Builds the inner layer, then adds a mask and a threshold per prunable
-   * weight and the pruning step.
+   * Builds the inner layer, then adds a mask and a threshold per prunable weight and the pruning step.
    *
-   * @param inputShape The input shape.
-   * @throws PruningError when a prunable weight is not float32, or its rank
-   *   does not fit `blockSize` (rank 2 only) or `sparsityMByN` (rank 2 or 4).
+   * @throws PruningError when a prunable weight is not float32, or its rank does not fit `blockSize`
+   *   (rank 2 only) or `sparsityMByN` (rank 2 or 4).
    */
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
-    if (!this.layer.built) {
-      try {
-        this.layer.build(inputShape as tfl.Shape);
-      } catch (cause) {
-        if (!isRebuiltCustomLayer(this.layer)) throw cause;
-        throw new PruningError(
-            `PruneLowMagnitude: ${describeLayer(this.layer)} failed to build from its config: ` +
-            `${causeOf(cause)}. ${rebuildRule(this.layer.getClassName())}`);
-      }
-      this.layer.built = true;
-    }
+    if (!this.layer.built) buildInnerLayer(this.layer, inputShape);
     if (this.weightSource !== null) {
-      this.checkSameWeightShapes(this.weightSource);
+      checkSameWeightShapes(this.layer, this.weightSource);
       this.layer.setWeights(this.weightSource.getWeights());
       this.weightSource = null;
     }
-    const weights = this.channelImportance === null ? prunableWeightsOf(this.layer) : channelWeightsOf(this.layer);
-    this.prunedWeights = weights.map((weight) => {
-      if (weight.dtype !== 'float32') {
-        throw new PruningError(
-            `PruneLowMagnitude: weight "${weight.originalName}" of layer "${this.layer.name}" has dtype ` +
-            `${weight.dtype}; only float32 weights can be pruned.`);
-      }
-      this.checkRank(weight);
-      // One prunable weight: tfmot's names. Several (recurrent layers): named after the weight, e.g.
-      // `recurrent_kernel_mask`. Never `mask_1`: tfjs makes variable names unique by appending `_1`,
-      // which would collide when a second copy of the model is loaded in the same process.
-      const prefix = weights.length === 1 ? '' : `${this.relativeWeightName(weight)}_`;
-      const mask = this.addWeight(
-          `${prefix}mask`, weight.shape, 'float32', tfl.initializers.ones(), undefined, false);
-      const threshold = this.addWeight(
-          `${prefix}threshold`, [], 'float32', tfl.initializers.zeros(), undefined, false);
-      return {weight, mask, threshold};
-    });
-    // Porting note: tfjs's Constant initializer leaks a tensor for int32; start from zeros and write -1.
-    this.stepVariable = this.addWeight('pruning_step', [], 'int32', tfl.initializers.zeros(), undefined, false);
-    assign(this.stepVariable, tf.scalar(-1, 'int32'));
+    this.pruning.build(this.layer, (name, shape, dtype, initializer) =>
+      this.addWeight(name, shape, dtype, initializer, undefined, false));
+    // Porting note: tfjs's Constant initializer leaks a tensor for int32; start from zeros (PruningStep writes -1).
+    this.steps = new PruningStep(
+        this.addWeight('pruning_step', [], 'int32', tfl.initializers.zeros(), undefined, false), this.name);
     this.built = true;
   }
 
   /**
-   * Runs the inner layer on `weight * mask`.
+   * Runs the inner layer on `weight * mask`, with the call arguments (`training`, `mask`, ...).
    *
-   * @param inputs Input tensor(s).
-   * @param kwargs Call arguments (`training`, `mask`, ...), passed to the inner layer.
-   * @returns The inner layer's output.
    * @throws PruningError when called in training mode without {@link UpdatePruningStep}.
    */
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-    if (kwargs?.['training'] === true && !(this.session?.isCurrent() ?? false)) {
+    if (kwargs?.['training'] === true && !(this.steps?.inSession ?? false)) {
       throw new PruningError(MISSING_CALLBACK_MESSAGE);
     }
-    return tf.tidy(() => {
-      const shadowed: LayerVariable[] = [];
-      try {
-        for (const {weight, mask} of this.prunedWeights) {
-          const masked = tf.mul(weight.read(), mask.read());
-          Object.defineProperty(weight, 'read', {value: () => masked, configurable: true, writable: true});
-          shadowed.push(weight);
-        }
-        return this.layer.call(inputs, kwargs);
-      } finally {
-        for (const weight of shadowed) delete (weight as unknown as {read?: unknown}).read;
-      }
-    });
+    return this.pruning.withMaskedWeights(() => this.layer.call(inputs, kwargs));
   }
 
   /**
-   * Copies the weights of `source` into the inner layer now (the wrapper must
-   * be built). {@link pruneLowMagnitude} uses it for the models it rebuilds.
+   * Copies the weights of `source` (a built layer of the inner layer's class and config) into the inner
+   * layer now (the wrapper must be built). {@link pruneLowMagnitude} uses it for the models it rebuilds.
    *
-   * @param source A built layer of the inner layer's class and config.
    * @throws PruningError when the inner layer's weights do not have the shapes of `source`'s (a custom
    *   layer whose config lost a constructor argument), naming the layer and the rule.
    */
   copyInnerWeightsFrom(source: Layer): void {
-    this.checkSameWeightShapes(source);
+    checkSameWeightShapes(this.layer, source);
     this.layer.setWeights(source.getWeights());
-  }
-
-  /** Rejects a copy whose weights do not have the shapes of the layer it copies (a custom layer's lost config). */
-  private checkSameWeightShapes(source: Layer): void {
-    const shapes = (layer: Layer) => `[${layer.weights.map((w) => `[${w.shape.join(', ')}]`).join(', ')}]`;
-    if (shapes(this.layer) !== shapes(source)) {
-      throw new PruningError(
-          `PruneLowMagnitude: ${describeLayer(this.layer)} rebuilt from its config has weights of shapes ` +
-          `${shapes(this.layer)}, but the layer it copies has ${shapes(source)}. ` +
-          rebuildRule(this.layer.getClassName()));
-    }
-  }
-
-  /** Rejects a weight whose rank does not fit the block or M-by-N options. */
-  private checkRank(weight: LayerVariable): void {
-    const rank = weight.shape.length;
-    const where = `weight "${weight.originalName}" of layer "${this.layer.name}" has shape ` +
-        `${describeParam(weight.shape)} (rank ${rank})`;
-    if (usesBlocks(this) && rank !== 2) {
-      throw new PruningError(
-          `PruneLowMagnitude: block sparsity (blockSize ${describeParam(this.blockSize)}) needs rank-2 weights, but ` +
-          `${where}. Prune this layer without blockSize, or leave it unpruned with a PruningPolicy.`);
-    }
-    if (this.sparsityMByN !== null && rank !== 2 && rank !== 4) {
-      throw new PruningError(
-          `PruneLowMagnitude: M-by-N sparsity (sparsityMByN ${describeParam(this.sparsityMByN)}) needs rank-2 or ` +
-          `rank-4 weights, but ${where}. Prune this layer without sparsityMByN, or leave it unpruned with a ` +
-          'PruningPolicy.');
-    }
   }
 
   /** The inner layer's output shape. */
@@ -432,7 +252,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
 
   /** The pruned weights with their masks and thresholds (empty before the wrapper is built). */
   getPrunedWeights(): readonly PrunedWeight[] {
-    return this.prunedWeights;
+    return this.pruning.prunedWeights;
   }
 
   /**
@@ -440,76 +260,41 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * training; the k-th training batch runs at step k. (Reads the variable.)
    */
   get pruningStep(): number {
-    return this.stepVariable === null ? -1 : this.stepVariable.read().dataSync()[0];
+    return this.steps === null ? -1 : this.steps.value;
   }
 
   /**
-   * Starts a training session: reads the saved step (after a reload) and sets
-   * it to 0 for a fresh wrapper. Called by {@link UpdatePruningStep.onTrainBegin}.
+   * Starts a training session (see {@link PruningStep.start}): keeps a saved step, sets a fresh wrapper's
+   * to 0. Called by {@link UpdatePruningStep.onTrainBegin}.
    *
-   * @param session Until when training calls are allowed: while `session.isCurrent()` is true
-   *   (default: until {@link endTraining}). UpdatePruningStep ends it with the `fit` it belongs to.
-   * @throws PruningError when a session is already current (two UpdatePruningStep callbacks in one
-   *   fit would advance the step twice per batch), or the saved step or a saved mask is corrupt (a step
-   *   below -1, a mask value other than 0 and 1).
+   * @param session Training calls are allowed while `session.isCurrent()` (default: until {@link endTraining}).
+   * @throws PruningError when a session is already current, or the saved step or a saved mask is corrupt.
    */
-  async startTraining(session: {isCurrent(): boolean} = UNTIL_ENDED): Promise<void> {
+  async startTraining(session: TrainingSession = UNTIL_ENDED): Promise<void> {
     this.assertBuilt('startTraining');
-    if (this.session !== null && this.session.isCurrent()) {
-      throw new PruningError(
-          `PruneLowMagnitude: layer "${this.name}" is already being trained by an UpdatePruningStep: one fit has ` +
-          'two of them (each would advance the pruning step at every batch), or a custom training loop did not ' +
-          'call onTrainEnd(). Give fit one UpdatePruningStep; end custom training loops with onTrainEnd().');
-    }
-    const saved = (await this.stepVariable!.read().data())[0];
-    if (saved < -1) {
-      throw new PruningError(
-          `PruneLowMagnitude: layer "${this.name}" holds the pruning step ${saved}, but a step is -1 (never ` +
-          'trained) or >= 0; the saved model is corrupt.');
-    }
-    let cut = false;
-    for (const {weight, mask} of this.prunedWeights) {
-      const values = await mask.read().data();
-      const bad = firstNonBinary(values);
-      if (bad >= 0) {
-        throw new PruningError(
-            `PruneLowMagnitude: the mask of weight "${weight.originalName}" holds ${values[bad]} at flat index ` +
-            `${bad}, but a mask holds only 0 and 1; the saved model is corrupt.`);
-      }
-      cut ||= values.includes(0);
-    }
-    // A saved mask holding a zero was cut before the save.
-    this.masksCut ||= cut;
-    this.step = saved === -1 ? 0 : saved;
-    this.writeStep();
-    this.session = session;
+    await this.steps!.start(session, () => this.pruning.checkSavedMasks());
   }
 
   /**
-   * Whether a mask of this wrapper has been cut: by a mask update since the
-   * wrapper was created, or before a save (a mask loaded with a zero in it,
-   * as seen by {@link startTraining}). {@link UpdatePruningStep} warns at the
-   * end of a training after which no mask of the model has been cut.
+   * Whether a mask has been cut: since the wrapper was created, or before a save (a loaded mask with a
+   * zero, seen by {@link startTraining}). UpdatePruningStep warns when no mask of the model is cut.
    */
   get hasCutMasks(): boolean {
-    return this.masksCut;
+    return this.pruning.hasCutMasks;
   }
 
   /** Ends a training session: masks are applied to the weights and training without the callback fails again. */
   endTraining(): void {
-    this.session = null;
+    this.steps?.end();
     this.applyMasks();
   }
 
   /**
-   * Advances the step by one and, when the schedule says so, recomputes every
-   * mask from the weights' current values, then writes `weight * mask` into the
-   * weights. Called by {@link UpdatePruningStep.onBatchBegin} before each batch.
+   * Advances the step by one and, when the schedule says so, recomputes every mask from the weights'
+   * current values, then writes `weight * mask` into the weights. Called by {@link UpdatePruningStep}.
    *
-   * Under `sparsityMByN` the masks are computed at step 1 only, whatever the
-   * schedule says. Under `globalPruning` this only advances the step: the
-   * masks are cut by {@link UpdatePruningStep}, which sees every globally
-   * pruned wrapper of the model.
+   * Under `sparsityMByN` the masks are computed at step 1 only, whatever the schedule says. Under
+   * `globalPruning` (and channel pruning) this only advances the step: {@link UpdatePruningStep} cuts them.
    *
    * @returns Whether the masks were recomputed.
    * @throws PruningError when a weight holds NaN or an infinite value at a mask update, or when the step
@@ -517,81 +302,38 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    */
   async advanceStep(): Promise<boolean> {
     this.assertBuilt('advanceStep');
-    if (this.step >= MAX_STEP) {
-      throw new PruningError(
-          `PruneLowMagnitude: layer "${this.name}" is at pruning step ${this.step}, the largest its int32 ` +
-          'pruning_step weight can hold; it cannot be trained further.');
-    }
-    this.step += 1;
-    this.writeStep();
-    if (this.sparsityMByN !== null) {
-      if (this.step !== 1) return false;
-      await this.updateMasks(0);
-      return true;
-    }
-    if (this.globalPruning || this.channelImportance !== null) return false;
-    const {shouldPrune, sparsity} = this.currentDecision();
-    if (!shouldPrune) return false;
+    const sparsity = this.maskKind.dueSparsity(this.steps!.advance(), () => this.currentDecision());
+    if (sparsity === null) return false;
     await this.updateMasks(sparsity);
     return true;
   }
 
   /**
-   * The schedule's decision at the current step (the step of the last
-   * {@link advanceStep}; -1 before training).
+   * The schedule's decision at {@link pruningStep}: whether masks are due, and the sparsity to aim for.
    *
-   * @returns Whether masks are due at this step, and the sparsity to aim for.
    * @throws PruningError when the schedule (a custom one) answers something other than
    *   `{shouldPrune: boolean, sparsity: a number in [0, 1)}`, which would cut a wrong mask.
    */
   currentDecision(): PruningDecision {
-    const decision = this.pruningSchedule.call(this.step);
-    const {shouldPrune, sparsity} = (decision ?? {}) as Partial<PruningDecision>;
-    if (typeof shouldPrune !== 'boolean' || typeof sparsity !== 'number' || !(sparsity >= 0 && Math.fround(sparsity) < 1)) {
-      throw new PruningError(
-          `PruneLowMagnitude: the schedule ${this.pruningSchedule.getClassName()} of layer "${this.name}" returned ` +
-          `{shouldPrune: ${describeValue(shouldPrune)}, sparsity: ${describeValue(sparsity)}} at step ${this.step}, ` +
-          'but a schedule returns {shouldPrune: a boolean, sparsity: a number in [0, 1) (in float32)}.');
-    }
-    return decision;
+    return checkedDecision(this.pruningSchedule, this.pruningStep, this.name);
   }
 
   /**
-   * Recomputes every mask at `sparsity` from the current weights, stores the
-   * thresholds and writes `weight * mask` back. The cut depends on the
-   * options: tfmot's k-rule on |w| (keep the `max(round(n * (1 - sparsity)), 1)`
-   * largest magnitudes, ties kept), the same rule on block-pooled magnitudes
-   * with `blockSize`, or `m` zeros in every `n` weights with `sparsityMByN`
-   * (which ignores `sparsity`). `globalPruning` is not applied here (see
-   * {@link UpdatePruningStep}): this cuts each weight on its own.
+   * Recomputes every mask at `sparsity` from the current weights, stores the thresholds and writes
+   * `weight * mask` back: tfmot's k-rule on |w| (keep the `max(round(n * (1 - sparsity)), 1)` largest,
+   * ties kept), on block-pooled |w| with `blockSize`, or `m` zeros in every `n` with `sparsityMByN`
+   * (ignoring `sparsity`); each weight on its own, also under `globalPruning` (see {@link UpdatePruningStep}).
    *
    * @param sparsity Target fraction of zeros, in [0, 1).
    * @throws PruningError when a weight holds NaN or an infinite value.
    */
   async updateMasks(sparsity: number): Promise<void> {
-    const masks: tf.Tensor[] = [];
-    const thresholds: Array<number | tf.Tensor> = [];
-    const masked: Array<tf.Tensor | undefined> = [];
-    try {
-      for (const {weight} of this.prunedWeights) {
-        const result = await this.cutMask(weight, sparsity);
-        masks.push(result.mask);
-        thresholds.push(result.threshold);
-        masked.push(result.masked);
-      }
-    } catch (error) {
-      tf.dispose([...masks, ...masked, ...thresholds].filter((t): t is tf.Tensor => t instanceof tf.Tensor));
-      throw error;
-    }
-    this.writeMasks(masks, thresholds, masked);
+    await this.pruning.updateMasks(sparsity);
   }
 
   /**
-   * Replaces every mask and threshold (in the order of
-   * {@link getPrunedWeights}) and writes `weight * mask` into the weights.
-   * {@link UpdatePruningStep} uses it for global pruning.
-   *
-   * Everything is checked before anything is written.
+   * Replaces every mask and threshold (in the order of {@link getPrunedWeights}) and writes `weight * mask`
+   * into the weights; everything is checked before anything is written. Used for global pruning.
    *
    * @param masks One flat mask per pruned weight, of the weight's size, holding only 0 and 1.
    * @param thresholds One threshold per pruned weight: a finite number >= 0 (the smallest kept magnitude).
@@ -600,106 +342,16 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    *   value other than 0 and 1, or a threshold is negative, NaN or infinite.
    */
   setMasks(masks: readonly Float32Array[], thresholds: readonly number[]): void {
-    const caller = 'PruneLowMagnitude.setMasks';
-    if (!Array.isArray(masks)) throw new TypeError(argumentMessage(caller, 'masks', 'must be an array', masks));
-    if (!Array.isArray(thresholds)) throw new TypeError(argumentMessage(caller, 'thresholds', 'must be an array', thresholds));
-    if (masks.length !== this.prunedWeights.length || thresholds.length !== this.prunedWeights.length) {
-      throw new RangeError(
-          `PruneLowMagnitude.setMasks: layer "${this.name}" has ${this.prunedWeights.length} pruned weight(s), but ` +
-          `got ${masks.length} mask(s) and ${thresholds.length} threshold(s).`);
-    }
-    this.prunedWeights.forEach(({weight}, i) => {
-      const of = `(of weight "${weight.originalName}") of layer "${this.name}"`;
-      const mask: unknown = masks[i];
-      if (!(mask instanceof Float32Array) && !Array.isArray(mask)) {
-        throw new TypeError(argumentMessage(caller, `masks[${i}]`, 'must be a Float32Array', mask));
-      }
-      const size = weight.shape.reduce<number>((a, b) => a * (b ?? 0), 1);
-      if (masks[i].length !== size) {
-        throw new RangeError(
-            `PruneLowMagnitude.setMasks: mask ${i} of layer "${this.name}" must have ${size} values, but got ` +
-            `${masks[i].length}.`);
-      }
-      const bad = firstNonBinary(masks[i]);
-      if (bad >= 0) {
-        throw new RangeError(
-            `PruneLowMagnitude.setMasks: mask ${i} ${of} holds ${describeValue(masks[i][bad])} at flat index ${bad}, ` +
-            'but a mask holds only 0 and 1.');
-      }
-      const threshold: unknown = thresholds[i];
-      if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < 0) {
-        throw new (typeof threshold === 'number' ? RangeError : TypeError)(
-            `PruneLowMagnitude.setMasks: threshold ${i} ${of} must be a finite number >= 0, but got ` +
-            `${describeValue(threshold)}.`);
-      }
-    });
-    this.writeMasks(this.prunedWeights.map(({weight}, i) => tf.tensor(masks[i], weight.shape as number[], 'float32')),
-        thresholds);
-  }
-
-  /**
-   * Stores the masks and the thresholds, then writes `weight * mask` into the
-   * weights: `masked[i]` when given (already computed with the mask), else
-   * {@link maskedWeight}. Disposes the tensors it is given.
-   */
-  private writeMasks(
-      masks: readonly tf.Tensor[], thresholds: ReadonlyArray<number | tf.Tensor>,
-      masked: ReadonlyArray<tf.Tensor | undefined> = []): void {
-    this.masksCut = true;
-    this.prunedWeights.forEach(({weight, mask, threshold}, i) => {
-      const value = thresholds[i];
-      assign(mask, masks[i]);
-      assign(threshold, typeof value === 'number' ? tf.scalar(value, 'float32') : value);
-      assign(weight, masked[i] ?? maskedWeight(weight.read(), mask.read()));
-    });
-  }
-
-  /**
-   * The mask of one weight under this wrapper's options. The plain magnitude
-   * mask is computed where the weight lives, with the masked weight: on
-   * tfjs-backend-wasm entirely in the wasm heap (wasm/magnitude_cut.ts),
-   * elsewhere from the threshold found in a copy of the values (cheaper than
-   * building the mask in JavaScript and uploading it). Block and M-by-N masks
-   * are built in JavaScript.
-   */
-  private async cutMask(weight: LayerVariable, sparsity: number):
-      Promise<{mask: tf.Tensor; threshold: number | tf.Tensor; masked?: tf.Tensor}> {
-    const name = `weight "${weight.originalName}"`;
-    const shape = weight.shape as number[];
-    const size = weight.read().size;
-    const plain = this.sparsityMByN === null && !usesBlocks(this);
-    const inPlace = plain ? wasmMagnitudeCut(weight.read(), keepCount(size, sparsity), name) : null;
-    if (inPlace !== null) return inPlace;
-    const values = await weight.read().data() as Float32Array;
-    const upload = ({mask, threshold}: MaskResult) => ({mask: tf.tensor(mask, shape, 'float32'), threshold});
-    if (this.sparsityMByN !== null) return upload(mByNMask(values, shape, this.sparsityMByN, name));
-    if (!plain) return upload(blockMagnitudeMask(values, shape, this.blockSize, this.blockPoolingType, sparsity, name));
-    if (size === 0) return upload(magnitudeMask(values, sparsity, name));
-    const threshold = kthLargestMagnitude(values, keepCount(size, sparsity), name);
-    return {...cutAtThreshold(weight.read(), threshold), threshold: threshold.value};
+    this.pruning.setMasks(masks, thresholds);
   }
 
   /** Writes `weight * mask` into every pruned weight (so that saved weights are sparse). */
   applyMasks(): void {
-    for (const {weight, mask} of this.prunedWeights) {
-      assign(weight, maskedWeight(weight.read(), mask.read()));
-    }
-  }
-
-  /** `weight`'s name below the wrapper's scope, with `/` as `_` (e.g. `lstm_cell_recurrent_kernel`). */
-  private relativeWeightName(weight: LayerVariable): string {
-    const scope = `${this.name}/`;
-    const name = weight.originalName.startsWith(scope) ? weight.originalName.slice(scope.length) : weight.originalName;
-    return name.replace(/\//g, '_');
-  }
-
-  /** Sets the step (used when a restored model resumes). */
-  private writeStep(): void {
-    assign(this.stepVariable!, tf.scalar(this.step, 'int32'));
+    this.pruning.applyMasks();
   }
 
   private assertBuilt(method: string): void {
-    if (!this.built || this.stepVariable === null) {
+    if (!this.built || this.steps === null) {
       throw new PruningError(
           `PruneLowMagnitude.${method}: layer "${this.name}" is not built yet; build the model (call it on ` +
           'an input or give it an input shape) before training.');
@@ -707,9 +359,8 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   }
 
   /**
-   * `{layer: {className, config}, pruningSchedule: {className, config},
-   * blockSize, blockPoolingType, sparsityMByN (null when unset), globalPruning}`
-   * plus the base layer config.
+   * `{layer: {className, config}, pruningSchedule: {className, config}, blockSize, blockPoolingType,
+   * sparsityMByN (null when unset), globalPruning}` plus the base layer config.
    */
   override getConfig(): tf.serialization.ConfigDict {
     return {
@@ -724,12 +375,9 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   }
 
   /**
-   * Rebuilds a wrapper from its config (the inner layer and the schedule are
-   * deserialized through tfjs's class registry). The config is not modified.
-   * A `blockPoolingType` in capitals (tfmot's `'AVG'`, `'MAX'`) is read as
-   * lowercase; missing or null mask options take their defaults.
-   *
-   * Nothing built for a config that is rejected is left allocated.
+   * Rebuilds a wrapper from its config (the inner layer and the schedule through tfjs's class registry);
+   * the config is not modified. A `blockPoolingType` in capitals (tfmot's `'AVG'`) is read as lowercase;
+   * missing or null mask options take their defaults. Nothing built for a rejected config stays allocated.
    *
    * @throws TypeError for a key this version does not know (a config written by a newer version), a
    *   `weights` or `__proto__` key, or an inner layer class that is not a single layer; whatever building
@@ -737,25 +385,9 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    */
   static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    checkKnownKeys('PruneLowMagnitude.fromConfig', 'config key', config, CONFIG_KEYS,
-        'A model saved by a newer version of tfjs-model-optimization needs that version to load.');
-    checkNoWeightValues(config, 'config');
-    checkNoProtoKeys('PruneLowMagnitude.fromConfig', 'config', config);
-    const {
-      layer, pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, channelImportance, ...rest
-    } = config;
-    const schedule = pruningSchedule == null ? undefined : deserializeSchedule(pruningSchedule);
-    const options: Record<string, unknown> = {};
-    if (blockSize != null) options['blockSize'] = deepCopy(blockSize);
-    if (blockPoolingType != null) {
-      options['blockPoolingType'] = typeof blockPoolingType === 'string' ? blockPoolingType.toLowerCase() : blockPoolingType;
-    }
-    if (sparsityMByN != null) options['sparsityMByN'] = deepCopy(sparsityMByN);
-    if (globalPruning != null) options['globalPruning'] = globalPruning;
-    if (channelImportance != null) options['channelImportance'] = channelImportance;
-    const inner = deserializeLayer(layer);
+    const {layer: inner, pruningSchedule: schedule, args} = wrapperArgsFromConfig(config);
     try {
-      return new cls({...rest, ...options, layer: inner, pruningSchedule: schedule});
+      return new cls({...args, layer: inner, pruningSchedule: schedule});
     } catch (e) {
       disposeWeightsOf(inner);
       throw e;
@@ -764,146 +396,3 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
 }
 setBrand(PruneLowMagnitude.prototype, WRAPPER_BRAND);
 registerPackageClass(PruneLowMagnitude);
-
-/**
- * Whether `value` is a {@link PruneLowMagnitude} wrapper of any build of this
- * package (`instanceof` sees only one build's classes).
- */
-export function isPruneLowMagnitude(value: unknown): value is PruneLowMagnitude {
-  return hasBrand(value, WRAPPER_BRAND);
-}
-
-/** The index of the first value other than 0 and 1, or -1 (-0 counts as 0). */
-function firstNonBinary(values: ArrayLike<unknown>): number {
-  // A plain loop: findIndex's callback per element took 2 ms for a 409,600-element mask.
-  for (let i = 0; i < values.length; i++) if (values[i] !== 0 && values[i] !== 1) return i;
-  return -1;
-}
-
-/**
- * The mask options as saved in a wrapper's config: every option, with
- * `sparsityMByN` null when unset (tfjs's loader fails on undefined values).
- */
-export function maskConfig(
-    options: {blockSize: [number, number]; blockPoolingType: BlockPoolingType; sparsityMByN: [number, number] | null;
-      globalPruning: boolean; channelImportance: ChannelImportance | null}): tf.serialization.ConfigDict {
-  return {
-    blockSize: [...options.blockSize],
-    blockPoolingType: options.blockPoolingType,
-    sparsityMByN: options.sparsityMByN === null ? null : [...options.sparsityMByN],
-    globalPruning: options.globalPruning,
-    // Only under channel pruning: the configs of other wrappers stay those of earlier versions.
-    ...(options.channelImportance === null ? {} : {channelImportance: options.channelImportance}),
-  };
-}
-
-/**
- * Deserializes `{className, config}` into a layer through tfjs's class
- * registry: for {@link PruneLowMagnitude.fromConfig}, and for
- * {@link pruneLowMagnitude}, which wraps a copy of each layer rebuilt from its
- * config. The class is checked before anything is built, the config is copied
- * (never modified), and a layer rebuilt under another name than its config's
- * (a constructor that ignores its config) is refused.
- *
- * @throws TypeError when the input is not `{className, config}`, the config holds a `__proto__` or
- *   `weights` key, or the class is not a single layer; Error when the class is not registered;
- *   PruningError when the class is a PruneLowMagnitude, or when a custom layer cannot be rebuilt from its
- *   config (naming the layer, the cause and the rule).
- */
-export function deserializeLayer(serialized: unknown): Layer {
-  const {className, config} = (serialized ?? {}) as {className?: unknown; config?: unknown};
-  if (typeof className !== 'string' || typeof config !== 'object' || config === null) {
-    throw new TypeError(argumentMessage(
-        'PruneLowMagnitude.fromConfig', 'layer', 'must be {className, config}', serialized));
-  }
-  checkNoProtoKeys('PruneLowMagnitude.fromConfig', 'layer.config', config);
-  checkNoWeightValues(config, 'layer.config');
-  const entry = lookupRegisteredClass(className);
-  if (entry === undefined) {
-    throw new Error(
-        `PruneLowMagnitude.fromConfig: unknown layer class "${className}". Register custom layers with ` +
-        'tf.serialization.registerClass before loading.');
-  }
-  // Checked on the class, before building: a model class builds its weights in its constructor.
-  const prototype: unknown = entry.cls.prototype;
-  const name = (config as {name?: unknown}).name;
-  if (isPruneLowMagnitude(prototype)) {
-    throw new PruningError(
-        `PruneLowMagnitude: layer ${describeValue(name)} is already a PruneLowMagnitude wrapper; wrappers cannot be ` +
-        'nested.');
-  }
-  if (prototype instanceof tfl.LayersModel) {
-    throw new TypeError(
-        `PruneLowMagnitude.fromConfig: 'layer' must be a single layer, but got the model ${describeValue(name)} ` +
-        `(class ${className}); a PruneLowMagnitude wraps one layer (pruneLowMagnitude(model) prunes every layer of ` +
-        'a model).');
-  }
-  if (!(prototype instanceof tfl.layers.Layer)) {
-    throw new TypeError(`PruneLowMagnitude.fromConfig: class "${className}" is not a layer.`);
-  }
-  const custom = !registeredClassNames().includes(className);
-  const described = `layer ${describeValue(name)} (class ${className})`;
-  let layer: unknown;
-  try {
-    layer = entry.fromConfig(entry.cls, deepCopy(config) as tf.serialization.ConfigDict);
-  } catch (cause) {
-    if (!custom) throw cause;
-    throw new PruningError(
-        `PruneLowMagnitude: ${described} cannot be rebuilt from its config: ${causeOf(cause)}. ${rebuildRule(className)}`);
-  }
-  if (!(layer instanceof tfl.layers.Layer)) {
-    throw new TypeError(`PruneLowMagnitude.fromConfig: class "${className}" is not a layer.`);
-  }
-  if (typeof name === 'string' && layer.name !== name) {
-    disposeWeightsOf(layer);
-    throw new PruningError(
-        `PruneLowMagnitude: ${described} rebuilt from its config is named "${layer.name}": its constructor did not ` +
-        `take the config. ${rebuildRule(className)}`);
-  }
-  if (custom) Object.defineProperty(layer, REBUILT_FROM_CONFIG, {value: true});
-  return layer;
-}
-
-/** Rejects a `weights` key: weight values are never part of a saved config (they load from the weights manifest). */
-function checkNoWeightValues(config: object, arg: string): void {
-  const weights = (config as {weights?: unknown}).weights;
-  if (weights != null) {
-    throw new TypeError(argumentMessage(
-        'PruneLowMagnitude.fromConfig', `${arg}.weights`, 'is not allowed (a saved config holds no weight values; ' +
-        'they load from the weights manifest)', weights));
-  }
-}
-
-/** Whether `layer` is a custom (not built-in) layer that {@link deserializeLayer} rebuilt from its config. */
-function isRebuiltCustomLayer(layer: Layer): boolean {
-  return (layer as unknown as Record<symbol, unknown>)[REBUILT_FROM_CONFIG] === true;
-}
-
-/** `layer "name" (class ClassName)`. */
-function describeLayer(layer: Layer): string {
-  return `layer "${layer.name}" (class ${layer.getClassName()})`;
-}
-
-/** The message of a caught error (or the value itself). */
-function causeOf(cause: unknown): string {
-  return (cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, '');
-}
-
-/** The rule a custom layer breaks when the wrapper cannot rebuild it from its config. */
-function rebuildRule(className: string): string {
-  return 'The wrapper prunes a copy of the layer rebuilt from its config (and a saved model loads that way), so ' +
-      `a prunable custom layer must be rebuildable with ${className}.fromConfig(${className}, layer.getConfig()), ` +
-      `by default new ${className}(layer.getConfig()): give ${className} a constructor that takes one args ` +
-      'object and a getConfig() that returns every constructor argument (see docs/custom-prunable-layers.md).';
-}
-
-/** Frees the weights of a layer built for a config that is then rejected (a layer never used has no refcount). */
-function disposeWeightsOf(layer: Layer): void {
-  for (const weight of layer.weights) {
-    try {
-      weight.dispose();
-    } catch {
-      // Already disposed.
-    }
-  }
-}
