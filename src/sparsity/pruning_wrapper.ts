@@ -28,7 +28,7 @@ import {type PrunedWeight, Pruning} from './pruning_impl';
 import type {BlockPoolingType} from './pruning_params';
 import {type PruningDecision, type PruningSchedule, serializeSchedule} from './pruning_schedule';
 import {missingConfigFields} from './prune_registry';
-import {MISSING_CALLBACK_MESSAGE, PruningStep, type TrainingSession, UNTIL_ENDED, checkedDecision} from './training_session';
+import {MISSING_CALLBACK_MESSAGE, PruningStep, UNTIL_ENDED, checkedDecision} from './training_session';
 import {
   type PruneLowMagnitudeArgs, WRAPPER_BRAND, buildInnerLayer, checkSameWeightShapes, checkWrapperArgs, disposeWeightsOf,
   isPruneLowMagnitude, maskConfig, wrapperArgsFromConfig, wrapperName,
@@ -264,13 +264,13 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   }
 
   /**
-   * Starts a training session (see {@link PruningStep.start}): keeps a saved step, sets a fresh wrapper's
+   * Starts a training session (see `PruningStep.start`): keeps a saved step, sets a fresh wrapper's
    * to 0. Called by {@link UpdatePruningStep.onTrainBegin}.
    *
    * @param session Training calls are allowed while `session.isCurrent()` (default: until {@link endTraining}).
    * @throws PruningError when a session is already current, or the saved step or a saved mask is corrupt.
    */
-  async startTraining(session: TrainingSession = UNTIL_ENDED): Promise<void> {
+  async startTraining(session: {isCurrent(): boolean} = UNTIL_ENDED): Promise<void> {
     this.assertBuilt('startTraining');
     await this.steps!.start(session, () => this.pruning.checkSavedMasks());
   }
