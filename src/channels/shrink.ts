@@ -6,8 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import type {GraphTensor} from '../graph/model_graph';
-import {argumentMessage} from '../util/validation';
+import {argumentMessage, checkKnownKeys, checkOptionsObject} from '../util/validation';
 import {type Channel, type ChannelAnalysis, analyseChannels} from './channel_analysis';
+import {foldBatchNorm} from './fold_batch_norm';
 import {configEntriesByPath, layersByPath, modelConfigOf, modelFromConfig} from './model_walk';
 import {ruleFor} from './rules';
 import {zeroChannels} from './zero_channels';
@@ -115,6 +116,20 @@ export function rebuildWithout(model: tfl.LayersModel, analysis: ChannelAnalysis
   return shrunk;
 }
 
+const SHRINK_OPTIONS = ['foldBatchNorm'];
+
+/** Checks shrinkModel's options and fills in the defaults. */
+function parseShrinkOptions(options: unknown): {foldBatchNorm: boolean} {
+  checkOptionsObject('shrinkModel', 'options', options, true);
+  if (options === undefined) return {foldBatchNorm: false};
+  checkKnownKeys('shrinkModel', 'option', options as object, SHRINK_OPTIONS);
+  const fold = (options as {foldBatchNorm?: unknown}).foldBatchNorm;
+  if (fold !== undefined && typeof fold !== 'boolean') {
+    throw new TypeError(argumentMessage('shrinkModel', 'foldBatchNorm', 'must be a boolean', fold));
+  }
+  return {foldBatchNorm: fold ?? false};
+}
+
 /**
  * A new model without the channels that are exactly zero: every group of
  * coupled channels (a layer's output channel, the BatchNormalization entries
@@ -128,10 +143,30 @@ export function rebuildWithout(model: tfl.LayersModel, analysis: ChannelAnalysis
  * pruned channels. Inputs and outputs keep their shapes; a tensor keeps at
  * least one channel. The input is not changed.
  *
+ * With `{foldBatchNorm: true}`, every BatchNormalization (last axis) is then
+ * folded into the Conv2D, DepthwiseConv2D, SeparableConv2D (its pointwise
+ * part) or Dense that produces its input, when that layer has a linear
+ * activation, is called once, and feeds only the BatchNormalization (and no
+ * model output): the kernel is scaled per output channel by
+ * `gamma / sqrt(movingVariance + epsilon)` and the bias becomes
+ * `(bias - movingMean) * scale + beta`. A ReLU layer without maxValue or an
+ * Activation layer that then alone reads that layer's output moves into its
+ * `activation` (tfjs fuses 'relu' into Conv2D's and Dense's kernel); a ReLU
+ * with maxValue 6 stays a layer, which is faster on wasm than the 'relu6'
+ * activation. Nested models are folded inside, each on its own. The result
+ * computes the same outputs in inference (within float32 rounding) with
+ * fewer layers, and runs faster where tfjs's per-operation overhead
+ * dominates (small models, batch 1); it no longer trains like the original
+ * (BatchNormalization is gone).
+ *
  * @param model A Sequential or functional model.
+ * @param options `foldBatchNorm` (default false): after shrinking, fold every BatchNormalization into
+ *   the layer before it (and a ReLU without maxValue or an Activation layer after it into that layer's
+ *   `activation`), for faster inference.
  * @returns A new, uncompiled model of the same class.
  * @throws TypeError when `model` is not a Sequential or functional LayersModel, or still holds
- *   PruneLowMagnitude wrappers.
+ *   PruneLowMagnitude wrappers, or when `options` is not an object, has an unknown key or a
+ *   `foldBatchNorm` that is not a boolean.
  *
  * @example
  * ```ts
@@ -146,12 +181,22 @@ export function rebuildWithout(model: tfl.LayersModel, analysis: ChannelAnalysis
  * model.layers[0].setWeights([kernel.mul(tf.tensor1d([1, 0, 1, 0])), bias.mul(tf.tensor1d([1, 0, 1, 0]))]);
  * const small = shrinkModel(model);
  * console.log(small.layers[0].getWeights()[0].shape); // [3, 2]
+ *
+ * // Conv2D -> BatchNormalization -> ReLU becomes one Conv2D with a bias and activation 'relu'.
+ * const cnn = tf.sequential({layers: [
+ *   tf.layers.conv2d({filters: 4, kernelSize: 3, inputShape: [8, 8, 1], useBias: false}),
+ *   tf.layers.batchNormalization(),
+ *   tf.layers.reLU(),
+ * ]});
+ * const folded = shrinkModel(cnn, {foldBatchNorm: true});
+ * console.log(folded.layers.length, folded.layers[0].getConfig().activation); // 1 'relu'
  * ```
  *
  * @category Channel pruning
  */
-export function shrinkModel(model: tfl.LayersModel): tfl.LayersModel {
+export function shrinkModel(model: tfl.LayersModel, options?: {foldBatchNorm?: boolean}): tfl.LayersModel {
   checkLayersModel('shrinkModel', model);
+  const {foldBatchNorm: fold} = parseShrinkOptions(options);
   const wrapper = [...layersByPath(model)].find(([, layer]) => layer.getClassName() === 'PruneLowMagnitude');
   if (wrapper !== undefined) {
     throw new TypeError(`shrinkModel: model "${model.name}" still holds the pruning wrapper "${wrapper[0]}"; ` +
@@ -165,5 +210,11 @@ export function shrinkModel(model: tfl.LayersModel): tfl.LayersModel {
     slots.forEach((slot, c) => slotZero.set(slot, flags?.[c] === true));
   }
   const candidates = analysis.groups.flatMap((g) => g.channels).filter((c) => isDead(c, analysis, slotZero));
-  return rebuildWithout(model, analysis, removableRoots(analysis, candidates));
+  const shrunk = rebuildWithout(model, analysis, removableRoots(analysis, candidates));
+  if (!fold) return shrunk;
+  try {
+    return foldBatchNorm(shrunk).model;
+  } finally {
+    shrunk.dispose();
+  }
 }

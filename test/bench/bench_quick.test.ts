@@ -12,10 +12,10 @@ import * as tf from '@tensorflow/tfjs-core';
 const root = path.resolve(__dirname, '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 
-/** Channel pruning: per model and sparsity, the parameter ratio and three time ratios at batch 1 and at the batch. */
+/** Channel pruning: per model and sparsity, the parameter ratio and four time ratios (the last with BatchNorm folded) at batch 1 and at the batch. */
 const CHANNEL_FIGURES = ['mobilenetv2-50', 'mobilenetv2-75', 'resnet-50', 'seed-cnn-50'].flatMap((level) => [
   `channels-${level}-params`,
-  ...['speedup', 'vs-limit', 'limit-speedup'].flatMap((ratio) => ['single', 'batch'].map((size) => `channels-${level}-${ratio}-${size}`)),
+  ...['speedup', 'vs-limit', 'limit-speedup', 'folded-speedup'].flatMap((ratio) => ['single', 'batch'].map((size) => `channels-${level}-${ratio}-${size}`)),
 ]);
 
 /** Sparse kernels: each product case against the stock kernel, and a MobileNetV1-style model end to end. */
