@@ -10,7 +10,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import {elementCount} from '../quantization/manifest';
 import type {QuantizationDtype} from '../quantization/quantize';
-import {argumentMessage, deepCopy} from '../util/validation';
+import {CodecOptions, resolveCodecOptions, schemeLabel} from '../quantization/quantize_options';
+import {deepCopy} from '../util/validation';
 import {
   ProgressCallback,
   excludePatterns,
@@ -25,8 +26,6 @@ import {ArtifactWeightRole, describeArtifactWeights, isExcluded} from './weight_
 import {WeightEntry, concatBytes, decodeFloat32, isFloatWeight, readWeightEntries} from './weight_values';
 
 const CALLER = 'quantizeArtifacts';
-
-const DTYPES: readonly QuantizationDtype[] = ['int8', 'uint8', 'uint16', 'float16'];
 
 /**
  * Options of {@link quantizeArtifacts}. Every field is optional; the defaults
@@ -66,35 +65,15 @@ export interface QuantizeArtifactsOptions {
 
 const KNOWN_OPTIONS = ['dtype', 'perChannel', 'minElements', 'exclude', 'onProgress'];
 
-interface Resolved {
-  dtype: QuantizationDtype;
-  perChannel: boolean;
-  minElements: number;
+interface Resolved extends CodecOptions {
   exclude: Array<string | RegExp>;
   onProgress?: ProgressCallback;
 }
 
 function resolveOptions(options: unknown): Resolved {
   const o = optionRecord(CALLER, options, KNOWN_OPTIONS, true);
-  const dtype = o.dtype ?? 'int8';
-  if (!DTYPES.includes(dtype as QuantizationDtype)) {
-    throw new TypeError(argumentMessage(CALLER, 'dtype', `must be one of ${DTYPES.map((d) => `'${d}'`).join(', ')}`, dtype));
-  }
-  const perChannel = o.perChannel ?? false;
-  if (typeof perChannel !== 'boolean') {
-    throw new TypeError(argumentMessage(CALLER, 'perChannel', 'must be a boolean', perChannel));
-  }
-  if (perChannel && dtype === 'float16') {
-    throw new RangeError(`${CALLER}: 'perChannel' cannot be true with dtype 'float16' ` +
-        '(float16 has no scale to choose per channel), but got perChannel true.');
-  }
-  const minElements = o.minElements ?? 1024;
-  if (typeof minElements !== 'number' || !Number.isInteger(minElements)) {
-    throw new TypeError(argumentMessage(CALLER, 'minElements', 'must be an integer', minElements));
-  }
-  if (minElements < 0) throw new RangeError(argumentMessage(CALLER, 'minElements', 'must be >= 0', minElements));
   return {
-    dtype: dtype as QuantizationDtype, perChannel, minElements,
+    ...resolveCodecOptions(CALLER, o),
     exclude: excludePatterns(CALLER, o.exclude), onProgress: progressCallback(CALLER, o.onProgress),
   };
 }
@@ -177,8 +156,6 @@ export async function quantizeArtifacts(
     resolved.onProgress?.(i + 1, entries.length);
     await yieldIfBusy(clock);
   }
-  const scheme = resolved.dtype === 'float16' ? 'float16' :
-    `${resolved.dtype}, ${resolved.perChannel ? 'per channel' : 'per tensor'}`;
   return withWeights(artifacts, format === 'graph' ? 'graph-model' : 'layers-model',
-      `tfjs-model-optimization quantizeArtifacts (${scheme})`, specs, concatBytes(parts));
+      `tfjs-model-optimization quantizeArtifacts (${schemeLabel(resolved)})`, specs, concatBytes(parts));
 }

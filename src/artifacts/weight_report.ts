@@ -4,6 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
+import {codecOf} from '../quantization/codecs';
 import {PerChannelQuantization, isPerChannel} from '../quantization/manifest';
 import {ModelFormat, detectModelFormat} from './model_format';
 import {describeArtifactWeights} from './weight_role';
@@ -35,13 +36,10 @@ export interface ModelReport {
 function storageOf(spec: tf.io.WeightsManifestEntry): string {
   const q = spec.quantization;
   if (q == null) return 'none';
-  if (isPerChannel(spec)) {
-    const p = q as unknown as PerChannelQuantization;
-    const kind = p.dtype === 'uint8-per-channel' && p.zeroPoint.every((z) => z === 128) ? 'int8' : p.dtype.split('-')[0];
-    return `${kind} per channel (axis ${p.axis})`;
-  }
-  if (q.dtype === 'uint8' && q.min === -128 * q.scale!) return 'int8';
-  return String(q.dtype);
+  // The entry was checked when it was read: some codec wrote it.
+  const kind = codecOf(spec)!.name;
+  if (isPerChannel(spec)) return `${kind} per channel (axis ${(q as unknown as PerChannelQuantization).axis})`;
+  return kind;
 }
 
 function zeroFraction(values: Float32Array): number {

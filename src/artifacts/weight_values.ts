@@ -7,9 +7,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
 import {weightBytes} from '../io/model_json';
-import {AffineParams, channelLayout, decodeAffine} from '../quantization/codecs';
-import {PerChannelQuantization, elementCount, isPerChannel} from '../quantization/manifest';
+import {formatOf} from '../quantization/codecs';
+import {concatBytes} from '../quantization/manifest';
 import {checkWeights} from '../quantization/manifest_check';
+
+export {concatBytes};
 
 /** One weight: its manifest entry and its bytes in the weight data. */
 export interface WeightEntry {
@@ -44,34 +46,6 @@ export function readWeightEntries(caller: string, artifacts: tf.io.ModelArtifact
   return slots.map(({spec, offset, byteLength}) => ({spec, bytes: bytes.subarray(offset, offset + byteLength)}));
 }
 
-/** float16 bit pattern -> float32 value, built on first use (256 KiB). */
-let float16Table: Float32Array | null = null;
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >>> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-}
-
-/** Decodes IEEE half-precision bit patterns into float32 values (exactly: every float16 is a float32). */
-export function decodeFloat16(codes: Uint16Array, out: Float32Array): void {
-  if (float16Table === null) {
-    float16Table = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) float16Table[h] = halfToFloat(h);
-  }
-  const table = float16Table;
-  for (let i = 0; i < codes.length; i++) out[i] = table[codes[i]];
-}
-
-/** The codes of a slot as 16-bit integers (copied when they do not start at an even byte). */
-function uint16Codes(bytes: Uint8Array): Uint16Array {
-  if (bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
-  return new Uint16Array(bytes.slice().buffer);
-}
-
 /** Whether the entry holds float values this package can decode (float32, plain or quantized). */
 export function isFloatWeight(spec: tf.io.WeightsManifestEntry): boolean {
   return spec.dtype === 'float32';
@@ -84,34 +58,7 @@ export function isFloatWeight(spec: tf.io.WeightsManifestEntry): boolean {
  */
 export function decodeFloat32(entry: WeightEntry): Float32Array {
   const {spec, bytes} = entry;
-  const n = elementCount(spec.shape);
-  const out = new Float32Array(n);
-  const q = spec.quantization as {dtype?: string; scale?: number; min?: number} | undefined;
-  if (q == null) {
-    out.set(new Float32Array(bytes.slice().buffer));
-  } else if (q.dtype === 'float16') {
-    decodeFloat16(uint16Codes(bytes), out);
-  } else if (isPerChannel(spec)) {
-    const p = q as unknown as PerChannelQuantization;
-    const codes = p.dtype === 'uint8-per-channel' ? bytes : uint16Codes(bytes);
-    decodeAffine(codes, channelLayout(spec.shape, p.axis), p as AffineParams, out);
-  } else {
-    const codes = q.dtype === 'uint8' ? bytes : uint16Codes(bytes);
-    const scale = q.scale!;
-    const min = q.min!;
-    for (let i = 0; i < n; i++) out[i] = codes[i] * scale + min;
-  }
-  return out;
-}
-
-/** Concatenates byte arrays into one ArrayBuffer (the weight data of new artifacts). */
-export function concatBytes(parts: readonly Uint8Array[]): ArrayBuffer {
-  const total = parts.reduce((sum, part) => sum + part.byteLength, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out.buffer;
+  // readWeightEntries placed every entry: its quantization dtype, if any, is known.
+  if (spec.quantization != null) return formatOf(spec.quantization.dtype)!.decode(spec, bytes);
+  return new Float32Array(bytes.slice().buffer);
 }

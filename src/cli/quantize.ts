@@ -7,7 +7,7 @@
 import {quantizeArtifacts} from '../artifacts/quantize_artifacts';
 import type {QuantizeArtifactsOptions} from '../artifacts/quantize_artifacts';
 import {gzippedModelSize} from './gzip_size';
-import type {QuantizationDtype} from '../quantization/quantize';
+import {CODECS, codecNamed} from '../quantization/codecs';
 import {
   CliError,
   CliIO,
@@ -26,7 +26,7 @@ import {readModel} from './read_model';
 import {checkOutput, writeModel} from './write_model';
 
 const NAME = 'quantize';
-const DTYPES: readonly QuantizationDtype[] = ['int8', 'uint8', 'uint16', 'float16'];
+const DTYPES: readonly string[] = CODECS.map((codec) => codec.name);
 
 const HELP = `Usage: ${PROGRAM} quantize <model.json> <out-dir> [options]
 
@@ -55,17 +55,18 @@ Options:
 function options(command: string, values: Record<string, string | boolean | string[] | undefined>):
     QuantizeArtifactsOptions {
   const dtype = (values['dtype'] ?? 'int8') as string;
-  if (!DTYPES.includes(dtype as QuantizationDtype)) {
+  const codec = codecNamed(dtype);
+  if (codec === undefined) {
     throw new UsageError(`${command}: --dtype must be one of ${DTYPES.join(', ')}, but got ${JSON.stringify(dtype)}`);
   }
   const perChannel = values['per-channel'] === true;
-  if (perChannel && dtype === 'float16') {
-    throw new UsageError(`${command}: --per-channel cannot be used with --dtype float16 (float16 has no scale)`);
+  if (perChannel && codec.perChannel === null) {
+    throw new UsageError(`${command}: --per-channel cannot be used with --dtype ${dtype} (${dtype} has no scale)`);
   }
   const minElements = values['min-elements'] === undefined ? 1024 : numberOption(command, 'min-elements',
       values['min-elements'] as string, (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
   return {
-    dtype: dtype as QuantizationDtype, perChannel, minElements,
+    dtype: codec.name, perChannel, minElements,
     exclude: excludeValues(command, values['exclude'] as string[] | undefined),
   };
 }
@@ -101,8 +102,10 @@ async function run(args: string[], io: CliIO): Promise<number> {
     JSON.stringify(spec.quantization) !== JSON.stringify(artifacts.weightSpecs![i].quantization)).length;
   const before = await gzippedModelSize(artifacts);
   const after = await gzippedModelSize(quantized);
+  // A codec without a per-channel form (float16) has nothing to say per tensor either.
+  const layout = resolved.perChannel ? ' per channel' : codecNamed(resolved.dtype)?.perChannel === null ? '' : ' per tensor';
   io.out(`${written}: ${changed} of ${quantized.weightSpecs!.length} weights quantized ` +
-      `(${resolved.dtype}${resolved.perChannel ? ' per channel' : resolved.dtype === 'float16' ? '' : ' per tensor'}); ` +
+      `(${resolved.dtype}${layout}); ` +
       `gzipped ${formatBytes(before)} -> ${formatBytes(after)} (${formatRatio(before, after)} smaller)`);
   if (resolved.perChannel) {
     const loader = quantized.format === 'graph-model' ? 'loadQuantizedGraphModel' : 'loadQuantizedLayersModel';

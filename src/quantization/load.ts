@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {argumentMessage, describeValue} from '../util/validation';
-import {channelLayout, decodeAffine} from './codecs';
-import {PerChannelQuantization, elementCount, isPerChannel} from './manifest';
+import {formatOf} from './codecs';
+import {concatBytes, isPerChannel} from './manifest';
 import {WeightSlot, checkWeights} from './manifest_check';
 
 const CALLER = 'loadQuantizedLayersModel';
@@ -15,17 +15,6 @@ const CALLER = 'loadQuantizedLayersModel';
 function asBytes(weightData: tf.io.WeightData): Uint8Array {
   if (!Array.isArray(weightData)) return new Uint8Array(weightData);
   return new Uint8Array(tf.io.concatenateArrayBuffers(weightData));
-}
-
-/** The float32 values of a per-channel weight (its entry already checked by checkWeights). */
-function decodePerChannel(spec: tf.io.WeightsManifestEntry, bytes: Uint8Array): Float32Array {
-  const q = spec.quantization as unknown as PerChannelQuantization;
-  const n = elementCount(spec.shape);
-  // slice() copies to a fresh, aligned buffer (the codes may start at an odd offset).
-  const codes = q.dtype === 'uint8-per-channel' ? bytes.subarray(0, n) : new Uint16Array(bytes.slice(0, 2 * n).buffer);
-  const out = new Float32Array(n);
-  decodeAffine(codes, channelLayout(spec.shape, q.axis), q, out);
-  return out;
 }
 
 /**
@@ -41,7 +30,8 @@ function dequantize(artifacts: tf.io.ModelArtifacts, bytes: Uint8Array, slots: r
   for (const {spec, offset, byteLength} of slots) {
     const slice = bytes.subarray(offset, offset + byteLength);
     if (isPerChannel(spec)) {
-      const values = decodePerChannel(spec, slice);
+      // Checked by checkWeights: the format is known.
+      const values = formatOf(spec.quantization!.dtype)!.decode(spec, slice);
       parts.push(new Uint8Array(values.buffer));
       const {quantization: _dropped, ...plain} = spec;
       outSpecs.push(plain);
@@ -50,14 +40,7 @@ function dequantize(artifacts: tf.io.ModelArtifacts, bytes: Uint8Array, slots: r
       outSpecs.push(spec);
     }
   }
-  const total = parts.reduce((sum, p) => sum + p.byteLength, 0);
-  const weightData = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    weightData.set(part, at);
-    at += part.byteLength;
-  }
-  return {...artifacts, weightSpecs: outSpecs, weightData: weightData.buffer};
+  return {...artifacts, weightSpecs: outSpecs, weightData: concatBytes(parts)};
 }
 
 /** Per-channel weights are decoded here, so every entry must be placed, also those after an unknown one. */

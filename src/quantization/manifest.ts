@@ -14,12 +14,19 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
 import {hasOwnKey} from '../util/validation';
+import type {PerChannelDtype} from './codecs';
+import {formatOf} from './codecs';
+import {elementCount} from './codecs/layout';
 
-/** The quantization dtypes tfjs's stock loader decodes. */
-export type StockQuantizationDtype = 'uint8' | 'uint16' | 'float16';
+export {elementCount};
 
-/** The per-channel quantization dtypes only this package decodes. */
-export type PerChannelQuantizationDtype = 'uint8-per-channel' | 'uint16-per-channel';
+/**
+ * The per-channel quantization dtypes only this package decodes
+ * (derived from the list of codecs, src/quantization/codecs/index.ts).
+ *
+ * @useDeclaredType
+ */
+export type PerChannelQuantizationDtype = PerChannelDtype;
 
 /**
  * The `quantization` field of a per-channel weights-manifest entry.
@@ -45,29 +52,12 @@ export interface PerChannelQuantization {
   zeroPoint: number[];
 }
 
-/** Bytes per stored code for each quantization dtype. */
-export const CODE_BYTES: Readonly<Record<StockQuantizationDtype | PerChannelQuantizationDtype, number>> = {
-  'uint8': 1,
-  'uint16': 2,
-  'float16': 2,
-  'uint8-per-channel': 1,
-  'uint16-per-channel': 2,
-};
-
 /** Bytes per element of an unquantized weight, by tfjs dtype (strings have no fixed size). */
 const RAW_BYTES: Readonly<Record<string, number>> = {float32: 4, int32: 4, bool: 1, complex64: 8};
 
 /** Whether a manifest entry holds per-channel codes (which stock tfjs cannot decode). */
 export function isPerChannel(spec: tf.io.WeightsManifestEntry): boolean {
-  const dtype = (spec.quantization as {dtype?: string} | undefined)?.dtype;
-  return dtype === 'uint8-per-channel' || dtype === 'uint16-per-channel';
-}
-
-/** Number of elements of a shape (1 for a scalar). */
-export function elementCount(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
+  return formatOf((spec.quantization as {dtype?: string} | undefined)?.dtype)?.perChannel === true;
 }
 
 /**
@@ -78,12 +68,11 @@ export function elementCount(shape: readonly number[]): number {
 export function specByteLength(spec: tf.io.WeightsManifestEntry): number | null {
   const n = elementCount(spec.shape);
   const quantization = spec.quantization as {dtype?: unknown} | undefined;
-  // Own keys only: a dtype such as "constructor" must not find Object.prototype's members.
   if (quantization != null) {
-    const dtype = quantization.dtype;
-    if (typeof dtype !== 'string' || !hasOwnKey(CODE_BYTES, dtype)) return null;
-    return n * CODE_BYTES[dtype as keyof typeof CODE_BYTES];
+    const format = formatOf(quantization.dtype);
+    return format === undefined ? null : n * format.bytesPerElement;
   }
+  // Own keys only: a dtype such as "constructor" must not find Object.prototype's members.
   return typeof spec.dtype === 'string' && hasOwnKey(RAW_BYTES, spec.dtype) ? n * RAW_BYTES[spec.dtype] : null;
 }
 
@@ -96,4 +85,16 @@ export function specsByteLength(specs: readonly tf.io.WeightsManifestEntry[]): n
     total += bytes;
   }
   return total;
+}
+
+/** Concatenates byte arrays into one ArrayBuffer (the weight data of new artifacts). */
+export function concatBytes(parts: readonly Uint8Array[]): ArrayBuffer {
+  const total = parts.reduce((sum, part) => sum + part.byteLength, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out.buffer;
 }

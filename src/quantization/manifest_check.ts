@@ -23,28 +23,17 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
 import {describeValue, hasOwnKey} from '../util/validation';
-import {channelLayout} from './codecs';
-import {PerChannelQuantization, elementCount, specByteLength} from './manifest';
-
-const {fround} = Math;
+import {FORMATS, formatOf} from './codecs';
+import {elementCount, specByteLength} from './manifest';
 
 /** The dtypes of unquantized weights that tfjs reads and writes. */
 const PLAIN_DTYPES: readonly string[] = ['float32', 'int32', 'bool', 'string', 'complex64'];
 
-/** The quantization dtypes, with the highest code of each (float16 has none). */
-const HIGHEST_CODE: Readonly<Record<string, number>> = {
-  'uint8': 255,
-  'uint16': 65535,
-  'uint8-per-channel': 255,
-  'uint16-per-channel': 65535,
-};
-const QUANTIZATION_DTYPES: readonly string[] = [...Object.keys(HIGHEST_CODE), 'float16'];
+/** The quantization dtypes the codecs write (codecs/index.ts). */
+const QUANTIZATION_DTYPES: readonly string[] = FORMATS.map((format) => format.dtype);
 
 /** Bytes of the length prefix of each element of a string weight (little-endian uint32). */
 const STRING_LENGTH_BYTES = 4;
-
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
 
 /** A manifest entry and the bytes it occupies in the weight data. */
 export interface WeightSlot {
@@ -75,11 +64,6 @@ function show(value: unknown): string {
 
 function weightLabel(spec: {name?: unknown}, index: number): string {
   return typeof spec.name === 'string' ? `weight '${spec.name}'` : `weight spec ${index}`;
-}
-
-/** Whether `value` is a finite number > 0 that float32 holds (1e300 and 3.5e38 are Infinity in float32). */
-function isFiniteFloat32Positive(value: unknown): value is number {
-  return typeof value === 'number' && value > 0 && Number.isFinite(fround(value));
 }
 
 /**
@@ -124,81 +108,18 @@ function checkSpec(caller: string, spec: unknown, index: number, strict: boolean
   if (quantization === null || typeof quantization !== 'object' || Array.isArray(quantization)) {
     throw new TypeError(`${caller}: ${label}: quantization must be an object, but got ${describeValue(quantization)}.`);
   }
-  const q = quantization as Record<string, unknown>;
-  const kind = q['dtype'];
-  if (typeof kind !== 'string' || !QUANTIZATION_DTYPES.includes(kind)) {
+  const kind = (quantization as Record<string, unknown>)['dtype'];
+  const format = formatOf(kind);
+  if (typeof kind !== 'string' || format === undefined) {
     if (!strict) return; // tfjs names the weight and the dtypes it knows
     throw new TypeError(`${caller}: ${label}: quantization.dtype must be one of ${QUANTIZATION_DTYPES.join(', ')}, ` +
         `but got ${describeValue(kind)}.`);
   }
-  if (kind === 'float16' || kind.endsWith('-per-channel')) {
-    if (dtype !== 'float32') {
-      throw new TypeError(`${caller}: ${label}: quantization.dtype ${kind} needs the dtype float32, but the ` +
-          `weight's dtype is ${describeValue(dtype)}.`);
-    }
-  } else if (dtype !== 'float32' && dtype !== 'int32') {
-    throw new TypeError(`${caller}: ${label}: quantization.dtype ${kind} needs the dtype float32 or int32, but the ` +
-        `weight's dtype is ${describeValue(dtype)}.`);
+  if (!format.weightDtypes.includes(dtype)) {
+    throw new TypeError(`${caller}: ${label}: quantization.dtype ${kind} needs the dtype ` +
+        `${format.weightDtypes.join(' or ')}, but the weight's dtype is ${describeValue(dtype)}.`);
   }
-  if (kind === 'uint8' || kind === 'uint16') checkPerTensor(caller, label, q, HIGHEST_CODE[kind]);
-  if (kind.endsWith('-per-channel')) {
-    checkPerChannel(caller, entry['name'] as string, shape, q as unknown as PerChannelQuantization);
-  }
-}
-
-/** `{dtype: 'uint8' | 'uint16', scale, min}`: tfjs decodes `code * scale + min`. */
-function checkPerTensor(caller: string, label: string, q: Record<string, unknown>, highest: number): void {
-  const scale = q['scale'];
-  if (!isFiniteFloat32Positive(scale)) {
-    throw new RangeError(`${caller}: ${label}: quantization.scale must be a finite float32 > 0, but got ` +
-        `${describeValue(scale)}.`);
-  }
-  if (fround(highest * scale) === 0) {
-    throw new RangeError(`${caller}: ${label}: quantization.scale must be large enough that ${highest} * scale is ` +
-        `not 0 in float32 (every code would decode to min), but got ${describeValue(scale)}.`);
-  }
-  const min = q['min'];
-  if (typeof min !== 'number' || !Number.isFinite(min)) {
-    throw new RangeError(`${caller}: ${label}: quantization.min must be a finite number, but got ` +
-        `${describeValue(min)}.`);
-  }
-}
-
-/**
- * `{dtype: 'uint8-per-channel' | 'uint16-per-channel', axis, scale[], zeroPoint[]}`. The
- * messages of the structural checks are those loadQuantizedLayersModel has always given.
- */
-function checkPerChannel(caller: string, name: string, shape: readonly number[], q: PerChannelQuantization): void {
-  const valid = Number.isInteger(q.axis) && q.axis >= 0 && q.axis < shape.length && Array.isArray(q.scale) &&
-      Array.isArray(q.zeroPoint) && q.scale.length === shape[q.axis] && q.zeroPoint.length === shape[q.axis];
-  if (!valid) {
-    throw new Error(`${caller}: weight '${name}' has a malformed per-channel quantization ` +
-        `(axis ${describeAxis(q.axis)} of shape [${shape.join(', ')}] needs one scale and one zero point per channel).`);
-  }
-  const highest = HIGHEST_CODE[q.dtype];
-  // A scale that is not a positive number (null in a damaged file) would decode the channel to zeros or NaN.
-  const bad = q.scale.findIndex((s, c) => !(typeof s === 'number' && s > 0 && Number.isFinite(s)) ||
-      !(Number.isInteger(q.zeroPoint[c]) && q.zeroPoint[c] >= 0 && q.zeroPoint[c] <= highest));
-  if (bad >= 0) {
-    throw new Error(`${caller}: weight '${name}' has a malformed per-channel quantization (channel ${bad} has ` +
-        `scale ${describeValue(q.scale[bad])} and zero point ${describeValue(q.zeroPoint[bad])}; a scale is a finite ` +
-        `number > 0 and a zero point an integer in [0, ${highest}]).`);
-  }
-  q.scale.forEach((s, c) => {
-    if (!Number.isFinite(fround(s))) {
-      throw new RangeError(`${caller}: weight '${name}': quantization.scale[${c}] must be a finite float32 > 0, but ` +
-          `got ${describeValue(s)}.`);
-    }
-    if (fround(highest * s) === 0) {
-      throw new RangeError(`${caller}: weight '${name}': quantization.scale[${c}] must be large enough that ` +
-          `${highest} * scale is not 0 in float32 (every code of the channel would decode to 0), but got ` +
-          `${describeValue(s)}.`);
-    }
-  });
-}
-
-function describeAxis(axis: unknown): string {
-  return typeof axis === 'number' ? String(axis) : JSON.stringify(axis);
+  format.checkEntry(caller, entry as unknown as tf.io.WeightsManifestEntry);
 }
 
 /**
@@ -269,19 +190,6 @@ export function weightSlots(caller: string, specs: readonly tf.io.WeightsManifes
   return {slots, complete: true};
 }
 
-/** The codes of a quantized slot as unsigned integers (copied when a uint16 slot is not 2-byte aligned). */
-function codesOf(slot: WeightSlot, bytes: Uint8Array, bytesPerCode: number): Uint8Array | Uint16Array {
-  const start = bytes.byteOffset + slot.offset;
-  if (bytesPerCode === 1) return new Uint8Array(bytes.buffer, start, slot.byteLength);
-  if (start % 2 === 0) return new Uint16Array(bytes.buffer, start, slot.byteLength / 2);
-  return new Uint16Array(bytes.slice(slot.offset, slot.offset + slot.byteLength).buffer);
-}
-
-function holds(dtype: string, value: number): boolean {
-  if (dtype === 'int32') return value >= INT32_MIN && value <= INT32_MAX;
-  return Number.isFinite(fround(value));
-}
-
 /**
  * Throws unless every code stored for a quantized entry decodes to a finite value of
  * the weight's dtype (float16: no infinity or NaN pattern; uint8/uint16: the lowest and
@@ -290,73 +198,9 @@ function holds(dtype: string, value: number): boolean {
  */
 export function checkWeightCodes(caller: string, slot: WeightSlot, bytes: Uint8Array): void {
   const {spec} = slot;
-  const q = spec.quantization as {dtype?: string; scale?: unknown; min?: unknown} | undefined;
-  if (q == null) return;
-  if (q.dtype === 'float16') {
-    const codes = codesOf(slot, bytes, 2);
-    for (let i = 0; i < codes.length; i++) {
-      if ((codes[i] & 0x7c00) === 0x7c00) {
-        throw new RangeError(`${caller}: weight '${spec.name}': the float16 code 0x${codes[i].toString(16)} of ` +
-            `element ${i} decodes to ${(codes[i] & 0x3ff) === 0 ? 'an infinity' : 'NaN'}; every code must decode ` +
-            'to a finite value.');
-      }
-    }
-    return;
-  }
-  if (q.dtype === 'uint8' || q.dtype === 'uint16') {
-    const codes = codesOf(slot, bytes, q.dtype === 'uint8' ? 1 : 2);
-    if (codes.length === 0) return;
-    let lowest = codes[0];
-    let highest = codes[0];
-    for (let i = 1; i < codes.length; i++) {
-      const code = codes[i];
-      if (code < lowest) lowest = code;
-      if (code > highest) highest = code;
-    }
-    const scale = q.scale as number;
-    const min = q.min as number;
-    for (const code of [lowest, highest]) {
-      const value = code * scale + min;
-      if (!holds(spec.dtype, value)) {
-        throw new RangeError(`${caller}: weight '${spec.name}': code ${code} decodes to ${code} * ${scale} + ${min} = ` +
-            `${spec.dtype === 'int32' ? value : fround(value)} in ${spec.dtype}; every code must decode to a finite ` +
-            `${spec.dtype} value.`);
-      }
-    }
-    return;
-  }
-  if (q.dtype === 'uint8-per-channel' || q.dtype === 'uint16-per-channel') {
-    const pc = q as unknown as PerChannelQuantization;
-    const codes = codesOf(slot, bytes, q.dtype === 'uint8-per-channel' ? 1 : 2);
-    const {outer, channels, inner} = channelLayout(spec.shape, pc.axis);
-    const lowest = new Int32Array(channels).fill(0x10000);
-    const highest = new Int32Array(channels).fill(-1);
-    let i = 0;
-    for (let o = 0; o < outer; o++) {
-      for (let c = 0; c < channels; c++) {
-        let lo = lowest[c];
-        let hi = highest[c];
-        for (const end = i + inner; i < end; i++) {
-          const code = codes[i];
-          if (code < lo) lo = code;
-          if (code > hi) hi = code;
-        }
-        lowest[c] = lo;
-        highest[c] = hi;
-      }
-    }
-    for (let c = 0; c < channels; c++) {
-      if (highest[c] < 0) continue; // an empty channel
-      for (const code of [lowest[c], highest[c]]) {
-        const value = (code - pc.zeroPoint[c]) * pc.scale[c];
-        if (!Number.isFinite(fround(value))) {
-          throw new RangeError(`${caller}: weight '${spec.name}': code ${code} of channel ${c} decodes to ` +
-              `(${code} - ${pc.zeroPoint[c]}) * ${pc.scale[c]} = ${fround(value)} in float32; every code must ` +
-              'decode to a finite float32 value.');
-        }
-      }
-    }
-  }
+  if (spec.quantization == null) return;
+  const codes = bytes.subarray(slot.offset, slot.offset + slot.byteLength);
+  formatOf(spec.quantization.dtype)?.checkCodes(caller, spec, codes);
 }
 
 /**

@@ -1,11 +1,7 @@
 /**
  * quantizeDynamicRange: TFLite-style dynamic range quantization of a layers
- * model's weights, written in tfjs's own weights-manifest format.
- *
- * Porting note: TFLite stores int8 codes with a zero point of 0. tfjs's
- * manifest only knows unsigned codes (`value = code * scale + min`), so the
- * same int8 codes are stored as `code + 128` with `min = -128 * scale`; the
- * decoded values are the same and zero still decodes to exactly 0.
+ * model's weights, written in tfjs's own weights-manifest format. The codes
+ * of each dtype are written by its codec (codecs/; int8's porting note there).
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -13,30 +9,23 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {collectPruneLowMagnitudeLayers} from '../sparsity/pruning_callbacks';
 import {completeModelTopology, stripPruning} from '../sparsity/prune';
 import {argumentMessage, checkOptionsObject, describeValue} from '../util/validation';
-import {
-  AffineParams,
-  ChannelLayout,
-  FLOAT16_MAX,
-  NonFiniteValueError,
-  channelLayout,
-  encodeAffine,
-  encodeFloat16,
-  encodeSymmetricInt8,
-} from './codecs';
-import {PerChannelQuantization, elementCount} from './manifest';
+import {Codec, CodecName, encodeWeightCodes} from './codecs';
+import {elementCount} from './manifest';
+import {CodecOptions, resolveCodecOptions, schemeLabel} from './quantize_options';
 import {WeightRole, describeModelWeights} from './weight_roles';
 
 const CALLER = 'quantizeDynamicRange';
 
 /**
- * The code types {@link quantizeDynamicRange} can store weights as; see
- * {@link QuantizeDynamicRangeOptions.dtype}.
+ * The code types {@link quantizeDynamicRange} can store weights as
+ * (`'int8' | 'uint8' | 'uint16' | 'float16'`); see
+ * {@link QuantizeDynamicRangeOptions.dtype}. Derived from the list of codecs
+ * (src/quantization/codecs/index.ts): a new codec's name joins it by itself.
  *
+ * @useDeclaredType
  * @category Quantization
  */
-export type QuantizationDtype = 'int8' | 'uint8' | 'uint16' | 'float16';
-
-const DTYPES: readonly QuantizationDtype[] = ['int8', 'uint8', 'uint16', 'float16'];
+export type QuantizationDtype = CodecName;
 
 /**
  * Options of {@link quantizeDynamicRange}. Every field is optional; the
@@ -82,10 +71,7 @@ export interface QuantizeDynamicRangeOptions {
 
 const KNOWN_OPTIONS = ['dtype', 'perChannel', 'minElements', 'exclude'];
 
-interface ResolvedOptions {
-  dtype: QuantizationDtype;
-  perChannel: boolean;
-  minElements: number;
+interface ResolvedOptions extends CodecOptions {
   exclude: Array<string | RegExp>;
 }
 
@@ -102,26 +88,7 @@ function validateOptions(model: unknown, options: unknown): ResolvedOptions {
           `the options are ${KNOWN_OPTIONS.join(', ')}.`);
     }
   }
-  const dtype = o.dtype ?? 'int8';
-  if (!DTYPES.includes(dtype as QuantizationDtype)) {
-    throw new TypeError(argumentMessage(
-        CALLER, 'dtype', `must be one of ${DTYPES.map((d) => `'${d}'`).join(', ')}`, dtype));
-  }
-  const perChannel = o.perChannel ?? false;
-  if (typeof perChannel !== 'boolean') {
-    throw new TypeError(argumentMessage(CALLER, 'perChannel', 'must be a boolean', perChannel));
-  }
-  if (perChannel && dtype === 'float16') {
-    throw new RangeError(`${CALLER}: 'perChannel' cannot be true with dtype 'float16' ` +
-        '(float16 has no scale to choose per channel), but got perChannel true.');
-  }
-  const minElements = o.minElements ?? 1024;
-  if (typeof minElements !== 'number' || !Number.isInteger(minElements)) {
-    throw new TypeError(argumentMessage(CALLER, 'minElements', 'must be an integer', minElements));
-  }
-  if (minElements < 0) {
-    throw new RangeError(argumentMessage(CALLER, 'minElements', 'must be >= 0', minElements));
-  }
+  const codecOptions = resolveCodecOptions(CALLER, o);
   const exclude = o.exclude ?? [];
   if (!Array.isArray(exclude)) {
     throw new TypeError(argumentMessage(CALLER, 'exclude', 'must be an array of strings and RegExps', exclude));
@@ -132,14 +99,13 @@ function validateOptions(model: unknown, options: unknown): ResolvedOptions {
     if (pattern instanceof RegExp) return new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
     throw new TypeError(argumentMessage(CALLER, `exclude[${i}]`, 'must be a string or a RegExp', pattern));
   });
-  return {dtype: dtype as QuantizationDtype, perChannel, minElements, exclude: patterns};
+  return {...codecOptions, exclude: patterns};
 }
 
 /** How one weight is written. */
 type WeightPlan =
   | {kind: 'raw'; byteLength: number}
-  | {kind: 'float16'; byteLength: number}
-  | {kind: 'int8' | 'uint8' | 'uint16'; byteLength: number; axis: number | null};
+  | {kind: 'codes'; byteLength: number; codec: Codec; axis: number | null};
 
 function isExcluded(name: string, role: WeightRole | undefined, patterns: Array<string | RegExp>): boolean {
   const names = [name, ...(role?.layerNames ?? [])];
@@ -154,50 +120,9 @@ function planWeight(variable: tfl.LayerVariable, role: WeightRole | undefined, o
   if (isBias || n < options.minElements || isExcluded(variable.originalName, role, options.exclude)) {
     return {kind: 'raw', byteLength: rawBytes};
   }
-  if (options.dtype === 'float16') return {kind: 'float16', byteLength: 2 * n};
+  const {codec} = options;
   const axis = options.perChannel ? (role?.channelAxis ?? null) : null;
-  return {kind: options.dtype, byteLength: (options.dtype === 'uint16' ? 2 : 1) * n, axis};
-}
-
-/** A Uint16Array view of `out` when it is aligned, else a scratch array to copy from afterwards. */
-function uint16Target(out: Uint8Array, n: number): {codes: Uint16Array; flush: () => void} {
-  if (out.byteOffset % 2 === 0) return {codes: new Uint16Array(out.buffer, out.byteOffset, n), flush: () => {}};
-  const codes = new Uint16Array(n);
-  return {codes, flush: () => out.set(new Uint8Array(codes.buffer))};
-}
-
-type ManifestQuantization = NonNullable<tf.io.WeightsManifestEntry['quantization']>;
-
-function manifestQuantization(
-    plan: WeightPlan & {kind: 'int8' | 'uint8' | 'uint16'}, params: AffineParams): ManifestQuantization {
-  const codeDtype = plan.kind === 'uint16' ? 'uint16' : 'uint8';
-  if (plan.axis === null) {
-    return {dtype: codeDtype, scale: params.scale[0], min: -params.zeroPoint[0] * params.scale[0]};
-  }
-  const perChannel: PerChannelQuantization = {
-    dtype: `${codeDtype}-per-channel`, axis: plan.axis, scale: params.scale, zeroPoint: params.zeroPoint,
-  };
-  // The manifest type only lists tfjs's own dtypes; this one is deliberately unknown to tfjs.
-  return perChannel as unknown as ManifestQuantization;
-}
-
-/** The largest finite float32 value. */
-const FLOAT32_MAX = 3.4028234663852886e38;
-
-/**
- * Rejects affine codes whose lowest or highest code decodes beyond float32: the range, widened so
- * that 0 is exact, can pass ±FLOAT32_MAX for weights next to it, and would load as an infinity.
- */
-function checkDecodedRange(name: string, dtype: string, params: AffineParams, highestCode: number): void {
-  params.scale.forEach((scale, c) => {
-    const lowest = -params.zeroPoint[c] * scale;
-    const highest = (highestCode - params.zeroPoint[c]) * scale;
-    if (!Number.isFinite(Math.fround(lowest)) || !Number.isFinite(Math.fround(highest))) {
-      throw new RangeError(`${CALLER}: weight '${name}' cannot be stored as '${dtype}' codes: its range, widened ` +
-          `to hold 0 exactly, decodes to [${lowest}, ${highest}], beyond float32's ±${FLOAT32_MAX}; use dtype ` +
-          "'int8' or exclude the weight.");
-    }
-  });
+  return {kind: 'codes', byteLength: codec.bytesPerElement * n, codec, axis};
 }
 
 /** Writes one weight's bytes into `out` and returns its manifest entry. */
@@ -211,39 +136,9 @@ function encodeWeight(
     out.set(new Uint8Array(values.buffer, values.byteOffset, plan.byteLength));
     return spec;
   }
-  const floats = values as Float32Array;
-  if (plan.kind === 'float16') {
-    const target = uint16Target(out, floats.length);
-    const bad = encodeFloat16(floats, target.codes);
-    if (bad >= 0) {
-      throw new RangeError(`${CALLER}: weight '${name}' holds ${floats[bad]} at index ${bad}, which does not ` +
-          `fit in float16 (finite values up to ${FLOAT16_MAX}); exclude it or use dtype 'int8', 'uint8' or 'uint16'.`);
-    }
-    target.flush();
-    return {...spec, quantization: {dtype: 'float16'}};
-  }
-  const layout: ChannelLayout = channelLayout(variable.shape as number[], plan.axis);
-  try {
-    let params: AffineParams;
-    if (plan.kind === 'int8') {
-      params = encodeSymmetricInt8(floats, layout, out);
-    } else if (plan.kind === 'uint8') {
-      params = encodeAffine(floats, layout, 8, out);
-      checkDecodedRange(name, plan.kind, params, 255);
-    } else {
-      const target = uint16Target(out, floats.length);
-      params = encodeAffine(floats, layout, 16, target.codes);
-      checkDecodedRange(name, plan.kind, params, 65535);
-      target.flush();
-    }
-    return {...spec, quantization: manifestQuantization(plan, params)};
-  } catch (e) {
-    if (e instanceof NonFiniteValueError) {
-      throw new RangeError(`${CALLER}: weight '${name}' holds NaN or an infinite value; ` +
-          'only finite weights can be quantized.');
-    }
-    throw e;
-  }
+  const quantization = encodeWeightCodes(
+      plan.codec, values as Float32Array, spec.shape, plan.axis, out, {caller: CALLER, name});
+  return {...spec, quantization};
 }
 
 /**
@@ -316,14 +211,12 @@ async function quantizePlainModel(
     weightSpecs.push(encodeWeight(variables[i], plans[i], values, out));
     offset += plans[i].byteLength;
   }
-  const scheme = resolved.dtype === 'float16' ? 'float16' :
-    `${resolved.dtype}, ${resolved.perChannel ? 'per channel' : 'per tensor'}`;
   const artifacts: tf.io.ModelArtifacts = {
     // Not plain.toJSON(): it would forget SeparableConv2D's depthMultiplier, and the file would not load.
     modelTopology: completeModelTopology(plain),
     format: 'layers-model',
     generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
-    convertedBy: `tfjs-model-optimization quantizeDynamicRange (${scheme})`,
+    convertedBy: `tfjs-model-optimization quantizeDynamicRange (${schemeLabel(resolved)})`,
     weightSpecs,
     weightData,
   };

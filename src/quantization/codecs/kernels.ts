@@ -1,40 +1,19 @@
 /**
- * Typed-array kernels that turn float32 weights into codes and back. Each
- * reads its input once per pass with plain loops (no tensor ops), so that a
- * model of tens of millions of weights quantizes at memory speed.
- *
- * A weight is seen as `outer x channels x inner` in row-major order: the
- * element at flat index `(o * channels + c) * inner + k` belongs to channel
- * `c`. Per-tensor quantization is the layout `1 x 1 x n`.
+ * Typed-array kernels of the affine codecs (int8, uint8, uint16): float32
+ * weights to integer codes and back. Each reads its input once per pass with
+ * plain loops (no tensor ops), so that a model of tens of millions of weights
+ * quantizes at memory speed. Weights are seen as channels (see layout.ts).
  */
-import {elementCount} from './manifest';
+import type {ChannelLayout} from './layout';
 
 // Module-level alias: inside a vm context (Jest runs tests in one) every lookup of the
 // global `Math` goes through an interceptor, which made `Math.abs` in the loops 50x slower.
 const {abs} = Math;
 
-/** How the elements of a weight group into channels (see the module comment). */
-export interface ChannelLayout {
-  readonly outer: number;
-  readonly channels: number;
-  readonly inner: number;
-}
-
 /** Scale and integer zero point of each channel: channel `c` decodes as `(code - zeroPoint[c]) * scale[c]`. */
 export interface AffineParams {
   scale: number[];
   zeroPoint: number[];
-}
-
-/** The layout of a weight quantized per tensor (`axis` null) or per index along `axis`. */
-export function channelLayout(shape: readonly number[], axis: number | null): ChannelLayout {
-  const n = elementCount(shape);
-  if (axis === null) return {outer: 1, channels: 1, inner: n};
-  return {
-    outer: elementCount(shape.slice(0, axis)),
-    channels: shape[axis],
-    inner: elementCount(shape.slice(axis + 1)),
-  };
 }
 
 /** Rounds half away from zero, the same for `x` and `-x` (as TFLite's `TfLiteRound`). */
@@ -222,50 +201,6 @@ export function encodeAffine(
   const shift = Float64Array.from(zeroPoint, (zp) => zp + 0.5);
   writeCodes(values, layout, inverse, shift, 0, qmax, out);
   return {scale, zeroPoint};
-}
-
-/** Largest finite float16 value. */
-export const FLOAT16_MAX = 65504;
-
-/**
- * Converts float32 values to IEEE 754 half-precision bit patterns, rounding
- * to nearest with ties to even (subnormals included).
- *
- * @returns The index of the first value that is not finite or does not fit
- *     in float16 (|v| rounds beyond 65504), or -1 when every value fits.
- */
-export function encodeFloat16(values: Float32Array, out: Uint16Array): number {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  for (let i = 0; i < bits.length; i++) {
-    const x = bits[i];
-    const sign = (x >>> 16) & 0x8000;
-    const exponent = (x >>> 23) & 0xff;
-    const mantissa = x & 0x7fffff;
-    // Exponent rebased from float32's bias 127 to float16's bias 15.
-    const e = exponent - 112;
-    let half: number;
-    if (exponent === 0xff || e >= 31) {
-      return i;
-    } else if (e <= 0) {
-      if (e < -10) {
-        half = 0; // below half the smallest subnormal (2^-25): rounds to zero
-      } else {
-        const m = mantissa | 0x800000;
-        const shift = 14 - e;
-        half = m >>> shift;
-        const rest = m & ((1 << shift) - 1);
-        const halfway = 1 << (shift - 1);
-        if (rest > halfway || (rest === halfway && (half & 1) === 1)) half++;
-      }
-    } else {
-      half = (e << 10) | (mantissa >>> 13);
-      const rest = mantissa & 0x1fff;
-      if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
-      if (half >= 0x7c00) return i;
-    }
-    out[i] = sign | half;
-  }
-  return -1;
 }
 
 /** Decodes per-channel codes: `out[i] = (code[i] - zeroPoint[c]) * scale[c]` (zero exact; stored as float32). */
