@@ -34,6 +34,7 @@ import {measureQuantization} from './suite/quantization';
 import {measureSizes} from './suite/sizes';
 import {measureSparseKernels} from './suite/sparse_kernels';
 import {measureTraining} from './suite/training';
+import {measureClustering} from './clustering';
 import {cpuModel} from './machine';
 
 type Group = (backend: Backend, settings: Settings) => Promise<Figure[]>;
@@ -46,6 +47,7 @@ const GROUPS: Record<string, Group> = {
   'quantization': measureQuantization,
   'channels': measureChannels,
   'sparse-kernels': measureSparseKernels,
+  'clustering': measureClustering,
 };
 
 interface Options {

@@ -3,6 +3,9 @@ import * as api from '../src';
 
 it('exports exactly the documented public names', () => {
   expect(Object.keys(api).sort()).toEqual([
+    'CentroidInitialization',
+    'ClusterWeights',
+    'ClusteringError',
     'ConstantSparsity',
     'PolynomialDecay',
     'PruneLowMagnitude',
@@ -14,10 +17,13 @@ it('exports exactly the documented public names', () => {
     'SkipUnsupportedLayers',
     'UpdatePruningStep',
     'channelGroups',
+    'clusterWeights',
     'collectPruneLowMagnitudeLayers',
     'deserializeSchedule',
     'getGzippedModelSize',
     'getSparsity',
+    'isClusterable',
+    'isClusterableLayer',
     'isPrunable',
     'isPrunableLayer',
     'isPrunedMByN',
@@ -33,6 +39,7 @@ it('exports exactly the documented public names', () => {
     'registerTrainingKernels',
     'serializeSchedule',
     'shrinkModel',
+    'stripClustering',
     'stripPruning',
     'unregisterSparseKernels',
     'unregisterTrainingKernels',

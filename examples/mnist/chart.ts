@@ -13,10 +13,10 @@ export interface SparsityPoint {
   sparsity: number;
 }
 
-/** Validation accuracy at the end of one epoch, numbered across both phases. */
+/** Validation accuracy at the end of one epoch, numbered across the phases. */
 export interface EpochAccuracy {
   epoch: number;
-  phase: 'baseline' | 'pruning';
+  phase: 'baseline' | 'pruning' | 'clustering';
   valAccuracy: number;
 }
 

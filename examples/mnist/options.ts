@@ -37,6 +37,18 @@ export interface PipelineOptions {
    * update falls exactly on the end step (see `planSchedule`).
    */
   frequency?: number;
+  /**
+   * Final sparsity of the pruning schedule, in percent (the article's 70); the
+   * schedule starts at 40% or at the final sparsity, whichever is lower.
+   */
+  sparsityPercent: number;
+  /**
+   * Clusters per kernel for the clustering stage (pruned -> clustered with the
+   * sparsity kept -> int8); undefined: no clustering stage, as in the article.
+   */
+  clusters?: number;
+  /** Epochs of training the clustered model (with `clusters`). */
+  clusteringEpochs: number;
 }
 
 /** The seed article's settings. */
@@ -52,6 +64,9 @@ export const DEFAULT_SETTINGS = {epochs: 3, pruningEpochs: 2, trainSamples: 6000
 export const DEFAULT_OUT_DIR = 'examples/mnist/output';
 export const VALIDATION_SPLIT = 0.2;
 export const ARTICLE_BATCH_SIZE = 250;
+/** The article's final sparsity, in percent. */
+export const ARTICLE_SPARSITY_PERCENT = 70;
+export const DEFAULT_CLUSTERING_EPOCHS = 1;
 
 /** Fills in the defaults and checks every value. */
 export function resolveOptions(partial: Partial<PipelineOptions> = {}): PipelineOptions {
@@ -60,6 +75,8 @@ export function resolveOptions(partial: Partial<PipelineOptions> = {}): Pipeline
     batchSize: ARTICLE_BATCH_SIZE,
     backend: 'wasm',
     outDir: DEFAULT_OUT_DIR,
+    sparsityPercent: ARTICLE_SPARSITY_PERCENT,
+    clusteringEpochs: DEFAULT_CLUSTERING_EPOCHS,
     ...withoutUndefined(partial),
   };
   checkCount('epochs', options.epochs, 1);
@@ -69,6 +86,13 @@ export function resolveOptions(partial: Partial<PipelineOptions> = {}): Pipeline
   checkCount('batch-size', options.batchSize, 1);
   if (options.seed !== undefined) checkCount('seed', options.seed, 0);
   if (options.frequency !== undefined) checkCount('frequency', options.frequency, 1);
+  checkCount('sparsity', options.sparsityPercent, 1);
+  if (options.sparsityPercent > 99) {
+    throw new OptionsError(`--sparsity must be a percentage from 1 to 99, but got ${options.sparsityPercent}.`);
+  }
+  // Sparsity-preserving clustering holds one centroid at zero: at least 3 clusters.
+  if (options.clusters !== undefined) checkCount('clusters', options.clusters, 3);
+  checkCount('clustering-epochs', options.clusteringEpochs, 1);
   if (!BACKENDS.includes(options.backend)) {
     throw new OptionsError(`--backend must be one of ${BACKENDS.join(', ')}, but got "${options.backend}".`);
   }
@@ -111,6 +135,9 @@ const FLAGS = {
   'data-dir': {type: 'string'},
   'out': {type: 'string'},
   'seed': {type: 'string'},
+  'sparsity': {type: 'string'},
+  'clusters': {type: 'string'},
+  'clustering-epochs': {type: 'string'},
   'help': {type: 'boolean', short: 'h'},
 } as const;
 
@@ -137,6 +164,9 @@ export function parseCliArgs(argv: string[]): CliRequest {
     batchSize: number('batch-size'),
     frequency: number('frequency'),
     seed: number('seed'),
+    sparsityPercent: number('sparsity'),
+    clusters: number('clusters'),
+    clusteringEpochs: number('clustering-epochs'),
     backend: values.backend as BackendName | undefined,
     dataDir: values['data-dir'] as string | undefined,
     outDir: values.out as string | undefined,
@@ -178,7 +208,8 @@ function parseNumber(flag: string, raw: string | boolean | undefined): number | 
 export const USAGE = `Usage: npx tsx examples/mnist/cli.ts [options]
 
 Trains the seed article's MNIST CNN, prunes it to 70% sparsity, strips and
-quantizes it, and prints test accuracy and gzipped size at each stage.
+quantizes it, and prints test accuracy and gzipped size at each stage. With
+--clusters K, the pruned model is also clustered (sparsity kept) before int8.
 
 Options:
   --full                 the article's settings: ${ARTICLE_SETTINGS.trainSamples} training samples, ` +
@@ -194,5 +225,9 @@ Options:
   --data-dir DIR         folder with the 4 IDX files (e.g. Fashion-MNIST; .gz accepted)
   --out DIR              output folder (default ${DEFAULT_OUT_DIR})
   --seed N               seed for weights, dropout and shuffling
+  --sparsity P           final sparsity of the pruning schedule, in percent (default ${ARTICLE_SPARSITY_PERCENT})
+  --clusters K           add a clustering stage: cluster the pruned model's kernels into K
+                         centroids with the sparsity kept, then quantize that model (K >= 3)
+  --clustering-epochs N  epochs of training the clustered model (default ${DEFAULT_CLUSTERING_EPOCHS})
   -h, --help             this text
 `;

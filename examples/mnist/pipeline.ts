@@ -14,7 +14,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 
 import {
-  getGzippedModelSize, getSparsity, pruneLowMagnitude, quantizeDynamicRange, stripPruning, UpdatePruningStep,
+  clusterWeights, getGzippedModelSize, getSparsity, pruneLowMagnitude, quantizeDynamicRange, stripClustering,
+  stripPruning, UpdatePruningStep,
 } from '../../src';
 import type {WeightSparsity} from '../../src';
 // Not (yet) in the main entry point: the kernels are an opt-in module of their own.
@@ -55,6 +56,17 @@ export interface Ratios {
   baselineToPruned: number;
   baselineToQuantized: number;
   prunedToQuantized: number;
+  /** With `--clusters`. */
+  baselineToClustered?: number;
+  /** With `--clusters`: the int8 model against the clustered (float32) one. */
+  clusteredToQuantized?: number;
+}
+
+/** The clustering stage (with `--clusters K`): the pruned model clustered with its sparsity kept, stripped. */
+export interface ClusteredStage extends StageResult {
+  clusters: number;
+  /** Per clustered kernel of the stripped model: distinct values, distinct non-zero values, zeros. */
+  kernels: Array<{weight: string; size: number; distinct: number; distinctNonZero: number; zeros: number}>;
 }
 
 /** Wall time of each stage, in milliseconds. */
@@ -67,6 +79,9 @@ export interface Durations {
   prunedEvaluation: number;
   quantization: number;
   quantizedEvaluation: number;
+  /** With `--clusters`. */
+  clusteringTraining?: number;
+  clusteredEvaluation?: number;
   total: number;
 }
 
@@ -74,6 +89,8 @@ export interface Durations {
 export interface PipelineResults {
   baseline: StageResult;
   pruned: StageResult;
+  /** With `--clusters K`: the pruned model clustered (sparsity kept); `quantized` then quantizes this one. */
+  clustered?: ClusteredStage;
   quantized: StageResult & {scheme: string};
   ratios: Ratios;
   /** Per pruned weight of the stripped model (each conv and dense kernel). */
@@ -167,22 +184,27 @@ class Run {
     this.log(`Backend: ${tf.getBackend()} (tfjs ${tf.version_core}), training kernels: ` +
       `${trainingKernels.length > 0 ? 'registered' : 'not available'}`);
     const data = this.data = await this.timed('loadData', async () => loadMnist(this.options));
-    const plan = planSchedule({...this.options, validationSplit: VALIDATION_SPLIT});
+    const plan = planSchedule({
+      ...this.options, validationSplit: VALIDATION_SPLIT, finalSparsity: this.options.sparsityPercent / 100,
+    });
     this.log(`Data: ${data.train.count} training samples (${plan.trainCount} for training, ` +
       `${data.train.count - plan.trainCount} for validation), ${data.test.count} test samples, from ${data.dataDir}`);
 
     const baseline = await this.baselinePhase(data, plan);
     const pruning = await this.pruningPhase(baseline.model, data, plan);
-    const quantized = await this.quantizeStage(pruning.stripped, data.test);
-    const validation = [...baseline.validation, ...pruning.validation];
+    const clustering = this.options.clusters === undefined ? undefined :
+      await this.clusteringPhase(pruning.stripped, data, plan, this.options.clusters);
+    const quantized = await this.quantizeStage(clustering?.stripped ?? pruning.stripped, data.test);
+    const validation = [...baseline.validation, ...pruning.validation, ...(clustering?.validation ?? [])];
     const chart = await this.writeChart(plan, pruning.sparsityHistory, validation);
     this.durations.total = performance.now() - start;
 
     const results: PipelineResults = {
       baseline: baseline.stage,
       pruned: pruning.stage,
+      ...(clustering === undefined ? {} : {clustered: clustering.stage}),
       quantized,
-      ratios: ratiosOf(baseline.stage, pruning.stage, quantized),
+      ratios: ratiosOf(baseline.stage, pruning.stage, quantized, clustering?.stage),
       sparsity: pruning.sparsity,
       overallSparsity: overallSparsity(pruning.sparsity),
       schedule: plan,
@@ -241,6 +263,33 @@ class Run {
       sparsity: await getSparsity(stripped),
       sparsityHistory: [before, ...recorder.points],
       validation: epochAccuracies(history, 'pruning', this.options.epochs),
+    };
+  }
+
+  /**
+   * Clusters the stripped pruned model with its sparsity kept
+   * (`preserveSparsity`, k-means++ centroids), fine-tunes it, evaluates it,
+   * strips the wrappers and saves the result.
+   */
+  private async clusteringPhase(pruned: tfl.LayersModel, data: MnistData, plan: SchedulePlan, clusters: number) {
+    const epochs = this.options.clusteringEpochs;
+    this.log(`\nClustering: ${clusters} clusters per kernel, sparsity kept, ${epochs} epoch(s)`);
+    const clustered = this.keep(clusterWeights(pruned, {numberOfClusters: clusters, preserveSparsity: true}));
+    compileForTraining(clustered);
+    const history = await this.timed('clusteringTraining',
+        () => this.fit(clustered, data.train, epochs, plan.stepsPerEpoch, 'Clustering'));
+    const evaluation = await this.timed('clusteredEvaluation', () => this.evaluate(clustered, data.test));
+    const stripped = this.keep(stripClustering(clustered));
+    const stage = await this.saveStage('clustered', stripped, evaluation);
+    const kernels = (await getSparsity(stripped)).map(({layer, weight, size, zeros}) => {
+      const values = stripped.getLayer(layer).getWeights()[0].dataSync();
+      const distinct = new Set(Array.from(values));
+      return {weight, size, distinct: distinct.size, distinctNonZero: distinct.size - (distinct.has(0) ? 1 : 0), zeros};
+    });
+    return {
+      stripped,
+      stage: {...stage, clusters, kernels},
+      validation: epochAccuracies(history, 'clustering', this.options.epochs + this.options.pruningEpochs),
     };
   }
 
@@ -319,11 +368,15 @@ class Run {
   }
 }
 
-function ratiosOf(baseline: StageResult, pruned: StageResult, quantized: StageResult): Ratios {
+function ratiosOf(baseline: StageResult, pruned: StageResult, quantized: StageResult, clustered?: StageResult): Ratios {
   return {
     baselineToPruned: baseline.gzippedBytes / pruned.gzippedBytes,
     baselineToQuantized: baseline.gzippedBytes / quantized.gzippedBytes,
     prunedToQuantized: pruned.gzippedBytes / quantized.gzippedBytes,
+    ...(clustered === undefined ? {} : {
+      baselineToClustered: baseline.gzippedBytes / clustered.gzippedBytes,
+      clusteredToQuantized: clustered.gzippedBytes / quantized.gzippedBytes,
+    }),
   };
 }
 

@@ -60,13 +60,17 @@ export function planSchedule(args: {
   batchSize: number;
   pruningEpochs: number;
   frequency?: number;
+  /** Final sparsity (default the article's {@link FINAL_SPARSITY}). */
+  finalSparsity?: number;
 }): SchedulePlan {
   const trainCount = trainingCount(args.trainSamples, args.validationSplit);
   const stepsPerEpoch = Math.ceil(trainCount / args.batchSize);
   const beginStep = 0;
   const endStep = stepsPerEpoch * args.pruningEpochs;
   const frequency = args.frequency ?? chooseFrequency(endStep - beginStep);
-  const schedule = buildSchedule({beginStep, endStep, frequency});
+  const finalSparsity = args.finalSparsity ?? FINAL_SPARSITY;
+  const initialSparsity = Math.min(INITIAL_SPARSITY, finalSparsity);
+  const schedule = buildSchedule({beginStep, endStep, frequency, initialSparsity, finalSparsity});
   // Step 0 is never a training step: the k-th batch runs at step k.
   const updateSteps: number[] = [];
   for (let step = 1; step <= endStep; step++) {
@@ -75,17 +79,19 @@ export function planSchedule(args: {
   const last = updateSteps[updateSteps.length - 1];
   const lastUpdateSparsity = last === undefined ? 0 : schedule.call(last).sparsity;
   const plan = {
-    initialSparsity: INITIAL_SPARSITY, finalSparsity: FINAL_SPARSITY, power: POWER,
+    initialSparsity, finalSparsity, power: POWER,
     beginStep, endStep, frequency, trainCount, stepsPerEpoch, updateSteps, lastUpdateSparsity,
   };
   return {...plan, frequencyNote: explainFrequency(plan, args.frequency !== undefined)};
 }
 
 /** The PolynomialDecay of a plan. */
-export function buildSchedule(plan: Pick<SchedulePlan, 'beginStep' | 'endStep' | 'frequency'>): PolynomialDecay {
+export function buildSchedule(
+    plan: Pick<SchedulePlan, 'beginStep' | 'endStep' | 'frequency'> &
+      Partial<Pick<SchedulePlan, 'initialSparsity' | 'finalSparsity'>>): PolynomialDecay {
   return new PolynomialDecay({
-    initialSparsity: INITIAL_SPARSITY,
-    finalSparsity: FINAL_SPARSITY,
+    initialSparsity: plan.initialSparsity ?? INITIAL_SPARSITY,
+    finalSparsity: plan.finalSparsity ?? FINAL_SPARSITY,
     beginStep: plan.beginStep,
     endStep: plan.endStep,
     power: POWER,
@@ -101,7 +107,7 @@ function explainFrequency(plan: Omit<SchedulePlan, 'frequencyNote'>, chosenByUse
   }
   if (last !== endStep) {
     return `frequency ${frequency}: the last mask update is at step ${last}, before the end step ${endStep}, ` +
-      `so the final sparsity is ${lastUpdateSparsity.toFixed(5)}, not ${FINAL_SPARSITY}.`;
+      `so the final sparsity is ${lastUpdateSparsity.toFixed(5)}, not ${plan.finalSparsity}.`;
   }
   const cap = frequencyCap(endStep);
   const source = chosenByUser ? 'given with --frequency' :
@@ -111,5 +117,5 @@ function explainFrequency(plan: Omit<SchedulePlan, 'frequencyNote'>, chosenByUse
     `; the article's ${ARTICLE_FREQUENCY} would never update the masks in ${endStep} steps` :
     `; the article's ${ARTICLE_FREQUENCY} would stop at step ${articleLast} and miss the final sparsity`;
   return `frequency ${frequency} (${source}): ${updateSteps.length} mask updates, the last exactly at ` +
-    `step ${endStep}, where the target is ${FINAL_SPARSITY}${article}.`;
+    `step ${endStep}, where the target is ${plan.finalSparsity}${article}.`;
 }
