@@ -6,6 +6,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {stripClustering} from '../clustering/cluster';
+import {isClusterWeights} from '../clustering/cluster_wrapper';
+import {allLayers} from '../clustering/model_rewrite';
 import {collectPruneLowMagnitudeLayers} from '../sparsity/pruning_callbacks';
 import {completeModelTopology, stripPruning} from '../sparsity/prune';
 import {argumentMessage, checkOptionsObject, describeValue} from '../util/validation';
@@ -186,13 +189,14 @@ function encodeWeight(
 export async function quantizeDynamicRange(
     model: tfl.LayersModel, options?: QuantizeDynamicRangeOptions): Promise<tf.io.ModelArtifacts> {
   const resolved = validateOptions(model, options);
-  // A pruned model is stripped first (a new model; the input is never modified).
+  // A pruned or clustered model is stripped first (a new model; the input is never modified).
   const pruned = collectPruneLowMagnitudeLayers(model).length > 0;
-  const plain = pruned ? stripPruning(model) : model;
+  const clustered = !pruned && allLayers(model).some((layer) => isClusterWeights(layer));
+  const plain = pruned ? stripPruning(model) : clustered ? stripClustering(model) : model;
   try {
     return await quantizePlainModel(plain, resolved);
   } finally {
-    if (pruned) plain.dispose();
+    if (plain !== model) plain.dispose();
   }
 }
 

@@ -101,6 +101,20 @@ describe('quantizing a clustered model', () => {
     for (const count of codesPerKernel) expect(count).toBeLessThanOrEqual(16);
     [pruned, clustered, stripped].forEach((m) => m.dispose());
   });
+
+  it('strips a still-wrapped clustered model itself: the same weights as quantizing its stripped form', async () => {
+    const pruned = await prunedAndStripped();
+    const clustered = clusterWeights(pruned, {numberOfClusters: 8, preserveSparsity: true});
+    const stripped = stripClustering(clustered);
+    const before = tf.memory().numTensors;
+    const direct = await quantizeDynamicRange(clustered, {minElements: 0});
+    expect(tf.memory().numTensors).toBe(before);
+    const viaStrip = await quantizeDynamicRange(stripped, {minElements: 0});
+    expect(direct.weightSpecs).toEqual(viaStrip.weightSpecs);
+    expect(new Uint8Array(direct.weightData as ArrayBuffer)).toEqual(new Uint8Array(viaStrip.weightData as ArrayBuffer));
+    expect(JSON.stringify(direct.modelTopology)).not.toContain('ClusterWeights');
+    [pruned, clustered, stripped].forEach((m) => m.dispose());
+  });
 });
 
 describe('saving mid-clustering', () => {
