@@ -6,6 +6,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {assertFinite} from '../sparsity/masks/radix_select';
 import type {PruneLowMagnitude} from '../sparsity/pruning_wrapper';
 import {type ChannelAnalysis, analyseChannels} from './channel_analysis';
 import {type ChannelImportance, channelsToPrune, isMaskedParam, zeroSlices} from './channel_masks';
@@ -19,6 +20,10 @@ interface MaskedWeight {
 /** The analysis of every model trained so far (a built model's graph does not change). */
 const ANALYSES = new WeakMap<tfl.LayersModel, {layers: number; analysis: ChannelAnalysis}>();
 
+/**
+ * Cuts the channel masks of one model's channel-pruning wrappers together
+ * (they share one schedule and one step).
+ */
 export class ChannelPruner {
   private analysis: ChannelAnalysis | null = null;
   private readonly masked = new Map<tfl.LayerVariable, MaskedWeight>();
@@ -60,7 +65,12 @@ export class ChannelPruner {
   /** Recomputes every channel mask at `sparsity` from the current weights and writes them. */
   async cut(sparsity: number): Promise<void> {
     const values = new Map<tfl.LayerVariable, Float32Array>();
-    for (const weight of this.masked.keys()) values.set(weight, (await weight.read().data()) as Float32Array);
+    for (const weight of this.masked.keys()) {
+      const data = (await weight.read().data()) as Float32Array;
+      // Ranking NaN or infinite norms would zero arbitrary channels: refused, as magnitude pruning does.
+      assertFinite(data, `weight "${weight.originalName}"`);
+      values.set(weight, data);
+    }
     const variableOf = (param: ParamAxis) => param.layer.weights[param.weight];
     const pruned = channelsToPrune(this.prunableGroups(), sparsity, this.importance,
         (param) => ({values: values.get(variableOf(param))!, shape: variableOf(param).shape as number[]}));

@@ -157,6 +157,21 @@ describe('pruneChannels', () => {
     expect(maxRelativeDifference(stripped, small, tf.randomUniform([2, 5, 5, 2], -1, 1, 'float32', 9))).toBeLessThan(1e-5);
   });
 
+  it('refuses to rank channels when a weight holds NaN, naming the weight', async () => {
+    const model = mlp();
+    const [kernel, bias] = model.getLayer('a').getWeights();
+    const values = kernel.arraySync() as number[][];
+    values[2][3] = NaN;
+    model.getLayer('a').setWeights([tf.tensor2d(values), bias]);
+    const pruned = pruneChannels(model, {pruningSchedule: new ConstantSparsity({targetSparsity: 0.5, beginStep: 1, endStep: 1})});
+    pruned.compile({optimizer: 'sgd', loss: 'meanSquaredError'});
+    const x = tf.ones([4, 5]);
+    const y = tf.ones([4, 3]);
+    await expect(pruned.fit(x, y, {batchSize: 4, epochs: 1, verbose: 0, callbacks: [new UpdatePruningStep()]}))
+        .rejects.toThrow(/Cannot prune weight "prune_low_magnitude_a\/kernel": it holds NaN \(at flat index 19\)/);
+    tf.dispose([x, y]);
+  });
+
   it('leaks no tensor: prune, train, strip and shrink, then dispose what was made', async () => {
     const model = mlp();
     const before = tf.memory().numTensors;
