@@ -34,6 +34,7 @@ import {measureQuantization} from './suite/quantization';
 import {measureSizes} from './suite/sizes';
 import {measureSparseKernels} from './suite/sparse_kernels';
 import {measureTraining} from './suite/training';
+import {measureTrainingBatchNorm} from './suite/training_bn';
 import {measureClustering} from './clustering';
 import {cpuModel} from './machine';
 
@@ -41,6 +42,7 @@ type Group = (backend: Backend, settings: Settings) => Promise<Figure[]>;
 
 const GROUPS: Record<string, Group> = {
   'training': measureTraining,
+  'training-bn': measureTrainingBatchNorm,
   'mask-update': measureMaskUpdate,
   'inference': measureInference,
   'sizes': (backend) => measureSizes(backend),

@@ -2,6 +2,9 @@
  * The training kernels registered on the cpu backend, each replacing a stock
  * kernel that is correct but slow (see each kernel's file for the reason).
  */
+import {cpuBatchNormGradKernel} from './batch_norm_grad';
+import {clipGradKernel} from './clip_grad';
+import {channelMeanKernel} from './mean_kernel';
 import {cpuConv2D, cpuConv2DBackpropFilter, cpuConv2DBackpropInput, cpuFusedConv2D} from './cpu_conv2d';
 import {cpuBinaryKernels, cpuUnaryKernels} from './cpu_elementwise';
 import {cpuBatchMatMul, cpuFusedMatMul} from './cpu_matmul';
@@ -31,4 +34,10 @@ export const CPU_TRAINING_KERNELS: readonly TrainingKernel[] = [
   biasGradientSumKernel(CPU_IO),
   ...cpuBinaryKernels,
   ...cpuUnaryKernels,
+  // BatchNormalization's gradient in one pass (stock: a Tile and full-size products reduced by Sum).
+  cpuBatchNormGradKernel,
+  // ReLU6's gradient in one pass (stock: GreaterEqual, LessEqual, LogicalAnd, ZerosLike, Select).
+  clipGradKernel(CPU_IO),
+  // BatchNormalization's per-channel means in training (tf.moments): one pass, where stock transposes first.
+  channelMeanKernel(CPU_IO),
 ];

@@ -16,6 +16,7 @@ import {installChainedMethods, uninstallChainedMethods} from './chained_methods'
 import {CPU_TRAINING_KERNELS} from './cpu_kernels';
 import type {TrainingKernel} from './kernel_util';
 import {chainHas, insertUnderSparse, unlinkBuried} from './sparse/kernel_chain';
+import {installTrainingGradients, uninstallTrainingGradients} from './training_gradients';
 import {WASM_TRAINING_KERNELS} from './wasm_kernels';
 
 /**
@@ -157,6 +158,18 @@ function uninstall(kernel: TrainingKernel, backendName: TrainingKernelBackend): 
  * CNN then trains a batch of 250 in about 0.2 s on wasm and 0.8 s on cpu,
  * where stock tfjs fails and takes about 111 s; see docs/performance.md.
  *
+ * On **both** it also replaces, in tfjs-core's gradient registry (shared by
+ * all backends), the gradients of FusedBatchNorm (BatchNormalization) and
+ * ClipByValue (ReLU6) with ones that run a single kernel
+ * (`'TfmotBatchNormGrad'`, `'TfmotClipByValueGrad'`, registered on wasm and
+ * cpu) instead of a Tile and full-size products reduced by Sum, or five
+ * element-wise kernels; on other backends, and for inputs they do not cover,
+ * they call the stock gradient, which {@link unregisterTrainingKernels}
+ * registers back as the same object. They cannot themselves be
+ * differentiated (no second-order gradients through those two ops). On both
+ * it also replaces Mean over every axis but the last (BatchNormalization's
+ * `tf.moments` in training), which stock wasm and cpu transpose first.
+ *
  * Results match the stock cpu kernels to float32 rounding (many are
  * bit-identical). Cases a new kernel does not cover (NCHW data, int32 data,
  * unusual broadcasts) go to the kernel it replaced. Other backends (webgl,
@@ -210,6 +223,9 @@ export function registerTrainingKernels(options?: TrainingKernelsOptions): Train
     for (const kernel of KERNELS[backendName]) install(kernel, backendName);
     registered.push(backendName);
   }
+  // BatchNormalization's and ClipByValue's gradients: gradient configs (one for every backend)
+  // that run the kernels above, and hand backends without them to the stock gradients.
+  if (registered.length > 0) installTrainingGradients();
   return registered;
 }
 
@@ -245,5 +261,6 @@ export function unregisterTrainingKernels(options?: TrainingKernelsOptions): Tra
     for (const kernel of KERNELS[backendName]) uninstall(kernel, backendName);
     restored.push(backendName);
   }
+  uninstallTrainingGradients((kernelName) => ALL_BACKENDS.some((name) => getKernel(kernelName, name) != null));
   return restored;
 }

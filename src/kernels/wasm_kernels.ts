@@ -3,6 +3,9 @@
  * that stock tfjs-backend-wasm 4.22 lacks, and faster versions of the ones
  * that dominate a training step.
  */
+import {wasmBatchNormGradKernel} from './batch_norm_grad';
+import {clipGradKernel} from './clip_grad';
+import {channelMeanKernel} from './mean_kernel';
 import {WASM_IO} from './kernel_util';
 import type {TrainingKernel} from './kernel_util';
 import {
@@ -24,4 +27,10 @@ export const WASM_TRAINING_KERNELS: readonly TrainingKernel[] = [
   maxPoolGradKernel(WASM_IO),
   avgPoolGradKernel(WASM_IO),
   biasGradientSumKernel(WASM_IO),
+  // BatchNormalization's gradient in one pass: the stock one's Tile is 37% of a MobileNetV2-style batch.
+  wasmBatchNormGradKernel,
+  // ReLU6's gradient in one pass (stock: GreaterEqual, LessEqual, LogicalAnd, ZerosLike, Select).
+  clipGradKernel(WASM_IO),
+  // BatchNormalization's per-channel means in training (tf.moments): one pass, where stock transposes first.
+  channelMeanKernel(WASM_IO),
 ];
