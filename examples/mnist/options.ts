@@ -66,7 +66,7 @@ export const VALIDATION_SPLIT = 0.2;
 export const ARTICLE_BATCH_SIZE = 250;
 /** The article's final sparsity, in percent. */
 export const ARTICLE_SPARSITY_PERCENT = 70;
-export const DEFAULT_CLUSTERING_EPOCHS = 1;
+export const DEFAULT_CLUSTERING_EPOCHS = 3;
 
 /** Fills in the defaults and checks every value. */
 export function resolveOptions(partial: Partial<PipelineOptions> = {}): PipelineOptions {

@@ -7,7 +7,7 @@ import {planSchedule} from '../../examples/mnist/schedule_plan';
 it('has no clustering stage and 70% sparsity by default, as the article', () => {
   const {options} = parseCliArgs([]);
   expect(options.clusters).toBeUndefined();
-  expect([options.sparsityPercent, options.clusteringEpochs]).toEqual([70, 1]);
+  expect([options.sparsityPercent, options.clusteringEpochs]).toEqual([70, 3]);
 });
 
 it('reads --clusters, --sparsity and --clustering-epochs', () => {
