@@ -8,7 +8,6 @@ import {pruneArtifacts} from '../artifacts/prune_artifacts';
 import type {PruneArtifactsOptions} from '../artifacts/prune_artifacts';
 import {describeModel} from '../artifacts/weight_report';
 import {
-  CliError,
   CliIO,
   Command,
   PROGRAM,
@@ -16,14 +15,11 @@ import {
   excludeValues,
   integerPair,
   numberOption,
-  oneLine,
   parseCommandArgs,
   positionals,
 } from './command';
 import {formatPercent} from './format';
-import {startProgress} from './progress';
-import {readModel} from './read_model';
-import {checkOutput, writeModel} from './write_model';
+import {transformModel} from './transform_model';
 
 const NAME = 'prune';
 
@@ -86,18 +82,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
   }
   const [input, outDir] = positionals(NAME, given, ['model.json', 'out-dir']);
   const resolved = options(values);
-  await checkOutput(outDir, values.force === true);
-  const {file, artifacts} = await readModel(input);
-  const bar = startProgress(io, 'pruning');
-  let pruned;
-  try {
-    pruned = await pruneArtifacts(artifacts, {...resolved, onProgress: (done, total) => bar.update(done, total)});
-  } catch (e) {
-    throw new CliError(`${file}: ${oneLine(e).replace(/^pruneArtifacts: /, '')}`);
-  } finally {
-    bar.stop();
-  }
-  const written = await writeModel(outDir, pruned);
+  const {file, artifacts, result: pruned, written} = await transformModel(io, input, outDir, values.force === true,
+      'pruning', 'pruneArtifacts', (model, onProgress) => pruneArtifacts(model, {...resolved, onProgress}));
   const before = describeModel(file, artifacts).weights;
   const after = describeModel(written, pruned).weights;
   let kernels = 0;

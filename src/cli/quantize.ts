@@ -9,21 +9,17 @@ import type {QuantizeArtifactsOptions} from '../artifacts/quantize_artifacts';
 import {gzippedModelSize} from './gzip_size';
 import {CODECS, codecNamed} from '../quantization/codecs';
 import {
-  CliError,
   CliIO,
   Command,
   PROGRAM,
   UsageError,
   excludeValues,
   numberOption,
-  oneLine,
   parseCommandArgs,
   positionals,
 } from './command';
 import {formatBytes, formatRatio} from './format';
-import {startProgress} from './progress';
-import {readModel} from './read_model';
-import {checkOutput, writeModel} from './write_model';
+import {transformModel} from './transform_model';
 
 const NAME = 'quantize';
 const DTYPES: readonly string[] = CODECS.map((codec) => codec.name);
@@ -86,18 +82,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
   }
   const [input, outDir] = positionals(NAME, given, ['model.json', 'out-dir']);
   const resolved = options(NAME, values);
-  await checkOutput(outDir, values.force === true);
-  const {file, artifacts} = await readModel(input);
-  const bar = startProgress(io, 'quantizing');
-  let quantized;
-  try {
-    quantized = await quantizeArtifacts(artifacts, {...resolved, onProgress: (done, total) => bar.update(done, total)});
-  } catch (e) {
-    throw new CliError(`${file}: ${oneLine(e).replace(/^quantizeArtifacts: /, '')}`);
-  } finally {
-    bar.stop();
-  }
-  const written = await writeModel(outDir, quantized);
+  const {artifacts, result: quantized, written} = await transformModel(io, input, outDir, values.force === true,
+      'quantizing', 'quantizeArtifacts', (model, onProgress) => quantizeArtifacts(model, {...resolved, onProgress}));
   const changed = quantized.weightSpecs!.filter((spec, i) =>
     JSON.stringify(spec.quantization) !== JSON.stringify(artifacts.weightSpecs![i].quantization)).length;
   const before = await gzippedModelSize(artifacts);
