@@ -11,7 +11,7 @@
 import {findBackendFactory, getKernel, registerKernel, unregisterKernel} from '@tensorflow/tfjs-core';
 import type {KernelConfig} from '@tensorflow/tfjs-core';
 
-import {argumentMessage, checkOptionsObject} from '../util/validation';
+import {resolveKernelBackends} from './backend_options';
 import {installChainedMethods, uninstallChainedMethods} from './chained_methods';
 import {CPU_TRAINING_KERNELS} from './cpu_kernels';
 import type {TrainingKernel} from './kernel_util';
@@ -80,25 +80,6 @@ function isInstalled(config: KernelConfig | undefined): config is InstalledKerne
   return config != null && INSTALLED in config;
 }
 
-function resolveBackends(caller: string, options: unknown): TrainingKernelBackend[] {
-  checkOptionsObject(caller, 'options', options, true);
-  const {backends, ...rest} = (options ?? {}) as {backends?: unknown};
-  const unknownKey = Object.keys(rest)[0];
-  if (unknownKey !== undefined) {
-    throw new TypeError(`${caller}: 'options' may only have the key 'backends', but got the key '${unknownKey}'.`);
-  }
-  if (backends === undefined) return [...ALL_BACKENDS];
-  if (!Array.isArray(backends)) {
-    throw new TypeError(argumentMessage(caller, 'backends', "must be an array of 'wasm' and 'cpu'", backends));
-  }
-  for (const name of backends) {
-    if (!ALL_BACKENDS.includes(name)) {
-      const message = argumentMessage(caller, 'backends', "must only contain 'wasm' and 'cpu'", name);
-      throw typeof name === 'string' ? new RangeError(message) : new TypeError(message);
-    }
-  }
-  return ALL_BACKENDS.filter((name) => backends.includes(name));
-}
 
 function install(kernel: TrainingKernel, backendName: TrainingKernelBackend): void {
   const current = getKernel(kernel.kernelName, backendName);
@@ -215,7 +196,7 @@ function uninstall(kernel: TrainingKernel, backendName: TrainingKernelBackend): 
  * @category Training kernels
  */
 export function registerTrainingKernels(options?: TrainingKernelsOptions): TrainingKernelBackend[] {
-  const backends = resolveBackends('registerTrainingKernels', options);
+  const backends = resolveKernelBackends('registerTrainingKernels', options);
   installChainedMethods();
   const registered: TrainingKernelBackend[] = [];
   for (const backendName of backends) {
@@ -253,7 +234,7 @@ export function registerTrainingKernels(options?: TrainingKernelsOptions): Train
  * @category Training kernels
  */
 export function unregisterTrainingKernels(options?: TrainingKernelsOptions): TrainingKernelBackend[] {
-  const backends = resolveBackends('unregisterTrainingKernels', options);
+  const backends = resolveKernelBackends('unregisterTrainingKernels', options);
   if (backends.length === ALL_BACKENDS.length) uninstallChainedMethods();
   const restored: TrainingKernelBackend[] = [];
   for (const backendName of backends) {

@@ -10,7 +10,7 @@
 import {findBackendFactory, getKernel, registerKernel, unregisterKernel} from '@tensorflow/tfjs-core';
 import type {KernelConfig, KernelFunc, NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 
-import {argumentMessage, checkOptionsObject} from '../../util/validation';
+import {resolveKernelBackends} from '../backend_options';
 import {clearCpuCaches, runCpuProduct} from './cpu_kernel';
 import {chainHas, isSparseConfig, SPARSE, unlinkBuried} from './kernel_chain';
 import type {SparseKernelConfig, SparseRecord} from './kernel_chain';
@@ -57,8 +57,6 @@ export interface SparseKernelsOptions {
   backends?: SparseKernelBackend[];
 }
 
-const ALL_BACKENDS: readonly SparseKernelBackend[] = ['wasm', 'cpu'];
-
 /** The kernels replaced, and how each reads its call as a product. */
 const KERNELS: readonly {kernelName: string; weight: string; activations: string;
   read: (inputs: Record<string, TensorInfo | undefined>, attrs: NamedAttrMap) => Product | null}[] = [
@@ -73,25 +71,6 @@ const RUN: Record<SparseKernelBackend, (product: Product, backend: object) => Te
   cpu: runCpuProduct,
 };
 
-function resolveBackends(caller: string, options: unknown): SparseKernelBackend[] {
-  checkOptionsObject(caller, 'options', options, true);
-  const {backends, ...rest} = (options ?? {}) as {backends?: unknown};
-  const unknownKey = Object.keys(rest)[0];
-  if (unknownKey !== undefined) {
-    throw new TypeError(`${caller}: 'options' may only have the key 'backends', but got the key '${unknownKey}'.`);
-  }
-  if (backends === undefined) return [...ALL_BACKENDS];
-  if (!Array.isArray(backends)) {
-    throw new TypeError(argumentMessage(caller, 'backends', "must be an array of 'wasm' and 'cpu'", backends));
-  }
-  for (const name of backends) {
-    if (!ALL_BACKENDS.includes(name)) {
-      const message = argumentMessage(caller, 'backends', "must only contain 'wasm' and 'cpu'", name);
-      throw typeof name === 'string' ? new RangeError(message) : new TypeError(message);
-    }
-  }
-  return ALL_BACKENDS.filter((name) => backends.includes(name));
-}
 
 const isActiveSparse = (config: KernelConfig) => isSparseConfig(config) && config[SPARSE].active;
 
@@ -189,7 +168,7 @@ function uninstall(kernelName: string, backendName: SparseKernelBackend): void {
  * @category Sparse kernels
  */
 export function registerSparseKernels(options?: SparseKernelsOptions): SparseKernelBackend[] {
-  const backends = resolveBackends('registerSparseKernels', options);
+  const backends = resolveKernelBackends('registerSparseKernels', options);
   const registered: SparseKernelBackend[] = [];
   for (const backendName of backends) {
     if (findBackendFactory(backendName) == null) continue;
@@ -222,7 +201,7 @@ export function registerSparseKernels(options?: SparseKernelsOptions): SparseKer
  * @category Sparse kernels
  */
 export function unregisterSparseKernels(options?: SparseKernelsOptions): SparseKernelBackend[] {
-  const backends = resolveBackends('unregisterSparseKernels', options);
+  const backends = resolveKernelBackends('unregisterSparseKernels', options);
   const restored: SparseKernelBackend[] = [];
   for (const backendName of backends) {
     if (findBackendFactory(backendName) == null) continue;
