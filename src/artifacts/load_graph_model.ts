@@ -10,38 +10,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type {GraphModel} from '@tensorflow/tfjs-converter';
 
 import {isPerChannel} from '../quantization/manifest';
-import {argumentMessage, describeValue} from '../util/validation';
+import {loadModelArtifacts} from '../io/load_artifacts';
 import {encodeRaw} from './encode_weight';
 import {detectModelFormat} from './model_format';
 import {concatBytes, decodeFloat32, readWeightEntries} from './weight_values';
 
 const CALLER = 'loadQuantizedGraphModel';
-
-function isArtifacts(value: unknown): value is tf.io.ModelArtifacts {
-  return value != null && typeof value === 'object' && 'modelTopology' in value &&
-      typeof (value as tf.io.IOHandler).load !== 'function';
-}
-
-async function loadArtifacts(source: unknown, options?: tf.io.LoadOptions): Promise<tf.io.ModelArtifacts> {
-  if (typeof source === 'string') {
-    const handlers = tf.io.getLoadHandlers(source, options);
-    if (handlers.length !== 1) {
-      throw new Error(`${CALLER}: found ${handlers.length} load handlers for URL "${source}" (need exactly one); ` +
-          'pass an IOHandler instead.');
-    }
-    source = handlers[0];
-  }
-  if (isArtifacts(source)) return source;
-  if (source == null || typeof source !== 'object' || typeof (source as tf.io.IOHandler).load !== 'function') {
-    throw new TypeError(argumentMessage(
-        CALLER, 'source', 'must be a URL, an IOHandler with a load() method, or model artifacts', source));
-  }
-  const loaded = await (source as tf.io.IOHandler).load!();
-  if (loaded == null || typeof loaded !== 'object') {
-    throw new TypeError(`${CALLER}: the handler's load() must give model artifacts, but gave ${describeValue(loaded)}.`);
-  }
-  return loaded;
-}
 
 /** The artifacts with every per-channel weight replaced by its float32 values (others passed through). */
 function dequantizePerChannel(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifacts {
@@ -100,7 +74,7 @@ function dequantizePerChannel(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtif
  */
 export async function loadQuantizedGraphModel(
     source: string | tf.io.IOHandler | tf.io.ModelArtifacts, options?: tf.io.LoadOptions): Promise<GraphModel> {
-  const artifacts = await loadArtifacts(source, options);
+  const artifacts = await loadModelArtifacts(CALLER, source, options);
   if (detectModelFormat(CALLER, artifacts) !== 'graph') {
     throw new TypeError(`${CALLER}: the artifacts hold a layers model; load it with loadQuantizedLayersModel.`);
   }

@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {argumentMessage, describeValue} from '../util/validation';
+import {loadModelArtifacts} from '../io/load_artifacts';
+import {argumentMessage} from '../util/validation';
 import {formatOf} from './codecs';
 import {concatBytes, isPerChannel} from './manifest';
 import {WeightSlot, checkWeights} from './manifest_check';
@@ -77,29 +78,6 @@ function checkAndDequantize(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifac
   return dequantize(artifacts, bytes, slots);
 }
 
-function isArtifacts(value: unknown): value is tf.io.ModelArtifacts {
-  return value != null && typeof value === 'object' && 'modelTopology' in value &&
-      typeof (value as tf.io.IOHandler).load !== 'function';
-}
-
-async function loadArtifacts(
-    source: string | tf.io.IOHandler | tf.io.ModelArtifacts, options?: tf.io.LoadOptions): Promise<tf.io.ModelArtifacts> {
-  if (typeof source === 'string') {
-    const handlers = tf.io.getLoadHandlers(source, options);
-    if (handlers.length !== 1) {
-      throw new Error(`${CALLER}: found ${handlers.length} load handlers for URL "${source}" (need exactly one); ` +
-          'pass an IOHandler instead.');
-    }
-    source = handlers[0];
-  }
-  if (isArtifacts(source)) return source;
-  if (source == null || typeof source !== 'object' || typeof source.load !== 'function') {
-    throw new TypeError(argumentMessage(
-        CALLER, 'source', 'must be a URL, an IOHandler with a load() method, or model artifacts', source));
-  }
-  return source.load();
-}
-
 /**
  * Loads a layers model whose weights were quantized by
  * {@link quantizeDynamicRange}, including per-channel weights, which stock
@@ -141,9 +119,6 @@ async function loadArtifacts(
  */
 export async function loadQuantizedLayersModel(
     source: string | tf.io.IOHandler | tf.io.ModelArtifacts, options?: tf.io.LoadOptions): Promise<tfl.LayersModel> {
-  const loaded = await loadArtifacts(source, options);
-  if (loaded == null || typeof loaded !== 'object') {
-    throw new TypeError(`${CALLER}: the handler's load() must give model artifacts, but gave ${describeValue(loaded)}.`);
-  }
+  const loaded = await loadModelArtifacts(CALLER, source, options);
   return tfl.loadLayersModel(tf.io.fromMemory(checkAndDequantize(loaded)), options);
 }
