@@ -9,24 +9,13 @@ import {Mean, util} from '@tensorflow/tfjs-core';
 import type {MeanAttrs, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {delegate} from './kernel_util';
+import {rowSums} from './typed_kernels';
 import type {BackendIO, TrainingKernel} from './kernel_util';
 
 /** `out[c]` = the mean of `x[r * channels + c]` over the rows `r`. */
 export function meanRows(x: Float32Array, channels: number, out: Float32Array): void {
-  const sums = new Float64Array(channels);
+  const sums = rowSums(x, channels);
   const rows = x.length / channels;
-  let r = 0;
-  for (; r + 3 < rows; r += 4) {
-    const b0 = r * channels;
-    const b1 = b0 + channels;
-    const b2 = b1 + channels;
-    const b3 = b2 + channels;
-    for (let c = 0; c < channels; c++) sums[c] += (x[b0 + c] + x[b1 + c]) + (x[b2 + c] + x[b3 + c]);
-  }
-  for (; r < rows; r++) {
-    const b0 = r * channels;
-    for (let c = 0; c < channels; c++) sums[c] += x[b0 + c];
-  }
   for (let c = 0; c < channels; c++) out[c] = sums[c] / rows;
 }
 

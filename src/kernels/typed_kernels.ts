@@ -119,6 +119,11 @@ export function avgPoolGradKernel(io: BackendIO): TrainingKernel {
  * running sums, four rows per pass.
  */
 function sumRows(x: Float32Array, channels: number, out: Float32Array): void {
+  out.set(rowSums(x, channels));
+}
+
+/** The double-precision sums of the rows (`channels` long) of `x`, four rows per pass. */
+export function rowSums(x: Float32Array, channels: number): Float64Array {
   const sums = new Float64Array(channels);
   const rows = x.length / channels;
   let r = 0;
@@ -133,7 +138,7 @@ function sumRows(x: Float32Array, channels: number, out: Float32Array): void {
     const b0 = r * channels;
     for (let c = 0; c < channels; c++) sums[c] += x[b0 + c];
   }
-  out.set(sums);
+  return sums;
 }
 
 /**

@@ -16,10 +16,10 @@ const types: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** Bundles test/browser/`app` into .tmp/browser/`bundle`. */
+/** Bundles `app` (a path relative to test/browser, or absolute) into .tmp/browser/`bundleName`. */
 export async function bundle(app: string, bundleName: string): Promise<void> {
   await esbuild.build({
-    entryPoints: [path.join(__dirname, app)],
+    entryPoints: [path.resolve(__dirname, app)],
     outfile: path.join(root, '.tmp/browser', bundleName),
     bundle: true,
     format: 'esm',
