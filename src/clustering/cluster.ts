@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {layersOf} from '../graph/model_graph';
 import {isPruneLowMagnitude} from '../sparsity/pruning_wrapper';
 import {missingConfigFields} from '../sparsity/prune_registry';
 import {argumentMessage, checkKnownKeys, checkOptionsObject, deepCopy} from '../util/validation';
@@ -20,7 +21,7 @@ import {
 import {ClusterWeights, isClusterWeights} from './cluster_wrapper';
 import {clusterableWeightsOf, isClusterable, unclusterableMessage} from './clustering_registry';
 import {ClusteringError} from './errors';
-import {LayerEntry, allLayers, deserializeInnerLayer, isSupportedModel, rebuildModel} from './model_rewrite';
+import {LayerEntry, deserializeInnerLayer, isSupportedModel, rebuildModel} from './model_rewrite';
 
 type Layer = tfl.layers.Layer;
 type ConfigDict = tf.serialization.ConfigDict;
@@ -106,7 +107,7 @@ function shouldWrap(layer: Layer): boolean {
 }
 
 function clusterModel(model: tfl.LayersModel, params: ResolvedParams): tfl.LayersModel {
-  const selected = new Set(allLayers(model).filter(shouldWrap));
+  const selected = new Set([...layersOf(model.layers)].filter(shouldWrap));
   const rewrite = (layer: Layer, entry: LayerEntry, isFirst: boolean): LayerEntry | undefined => {
     if (!selected.has(layer)) return undefined;
     const inner = {className: entry.className, config: entry.config};
@@ -231,7 +232,7 @@ export function stripClustering<T extends tfl.LayersModel>(model: T): T {
         'stripClustering', 'model', 'must be a tf.Sequential or functional tf.LayersModel', model));
   }
   const wrapperNames = new Map<string, string>();
-  for (const layer of allLayers(model)) if (isClusterWeights(layer)) wrapperNames.set(layer.layer.name, layer.name);
+  for (const layer of [...layersOf(model.layers)]) if (isClusterWeights(layer)) wrapperNames.set(layer.layer.name, layer.name);
   const rewrite = (layer: Layer, entry: LayerEntry): LayerEntry | undefined => {
     if (!isClusterWeights(layer)) return undefined;
     const inner = entry.config['layer'] as unknown as LayerEntry;

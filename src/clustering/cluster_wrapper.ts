@@ -16,9 +16,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 
-import {missingConfigFields} from '../sparsity/prune_registry';
+import {LayerWrapper} from '../sparsity/layer_wrapper';
 import {isPruneLowMagnitude} from '../sparsity/pruning_wrapper';
-import {hasBrand, packageBrand, registerPackageClass, setBrand} from '../util/registry';
+import {hasBrand, isBrandedInstance, packageBrand, registerPackageClass, setBrand} from '../util/registry';
 import {argumentMessage, checkKnownKeys, checkNoProtoKeys, deepCopy} from '../util/validation';
 import {
   CentroidInitialization, GradientAggregation, checkCentroidInitialization, checkGradientAggregation,
@@ -115,12 +115,10 @@ function assign(variable: LayerVariable, value: tf.Tensor): void {
  *
  * @category Clustering
  */
-export class ClusterWeights extends tfl.layers.Layer {
+export class ClusterWeights extends LayerWrapper {
   /** Name under which the class is registered for serialization (tfmot's name). */
   static className = 'ClusterWeights';
 
-  /** The wrapped layer. */
-  readonly layer: Layer;
   /** The number of centroids per clustered weight. */
   readonly numberOfClusters: number;
   /** How the centroids were initialized. */
@@ -131,12 +129,11 @@ export class ClusterWeights extends tfl.layers.Layer {
   readonly clusterGradientAggregation: GradientAggregation;
 
   private clustered: ClusteredWeight[] = [];
-  private weightSource: Layer | null = null;
   private deferInitialization = false;
 
   /** `instanceof` for the wrappers of every build of this package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return this === ClusterWeights ? isClusterWeights(value) : Function.prototype[Symbol.hasInstance].call(this, value);
+    return isBrandedInstance(this, ClusterWeights, WRAPPER_BRAND, value);
   }
 
   /**
@@ -169,28 +166,11 @@ export class ClusterWeights extends tfl.layers.Layer {
           'pruning first (stripPruning(model)), then cluster with preserveSparsity: true to keep its zeros.');
     }
     if (!isClusterable(layer)) throw new ClusteringError(unclusterableMessage(caller, layer));
-    this.layer = layer;
+    this.attachInnerLayer(layer, layerArgs.trainable);
     this.numberOfClusters = k;
     this.clusterCentroidsInit = init;
     this.preserveSparsity = preserveSparsity ?? false;
     this.clusterGradientAggregation = aggregation;
-    if (layerArgs.trainable !== undefined) this.layer.trainable = layerArgs.trainable;
-    this.supportsMasking = layer.supportsMasking;
-  }
-
-  /** Copies `source`'s weights into the inner layer when it is built, then initializes the clusters from them. */
-  setInitialWeightsFrom(source: Layer): void {
-    this.weightSource = source;
-  }
-
-  /** Whether the inner layer is trainable (the wrapper mirrors it). */
-  override get trainable(): boolean {
-    return this.layer != null ? this.layer.trainable : true;
-  }
-
-  /** Sets whether the inner layer (and so the centroids) is trainable. */
-  override set trainable(value: boolean) {
-    if (this.layer != null) this.layer.trainable = value;
   }
 
   /** The inner layer's trainable weights, then the centroids (none when not trainable). */
@@ -198,22 +178,10 @@ export class ClusterWeights extends tfl.layers.Layer {
     return this.trainable ? this.layer.trainableWeights.concat(super.trainableWeights) : [];
   }
 
-  /** The inner layer's non-trainable weights, the centroids when not trainable, the indices and masks. */
-  override get nonTrainableWeights(): LayerVariable[] {
-    // tfjs's getter reads `this.trainable`: when false, it lists the centroids with the indices and masks.
-    return this.layer.nonTrainableWeights.concat(super.nonTrainableWeights);
-  }
-
-  /** The inner layer's regularization losses. */
-  override get losses() {
-    return this.layer.losses;
-  }
-
   /** Forwards the fast-initialization flag (set while a saved model loads: its weights come from the file). */
   override setFastWeightInitDuringBuild(value: boolean): void {
     super.setFastWeightInitDuringBuild(value);
     this.deferInitialization = value;
-    if (this.layer != null) this.layer.setFastWeightInitDuringBuild(value);
   }
 
   /**
@@ -223,15 +191,7 @@ export class ClusterWeights extends tfl.layers.Layer {
    * @throws ClusteringError when a clustered weight is not float32.
    */
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
-    if (!this.layer.built) {
-      this.layer.build(inputShape as tfl.Shape);
-      this.layer.built = true;
-    }
-    if (this.weightSource !== null) {
-      this.checkSameWeightShapes(this.weightSource);
-      this.layer.setWeights(this.weightSource.getWeights());
-      this.weightSource = null;
-    }
+    this.buildInnerWithWeights(inputShape);
     this.clustered = clusterableWeightsOf(this.layer).map((weight) => {
       if (weight.dtype !== 'float32') {
         throw new ClusteringError(`ClusterWeights: weight "${weight.originalName}" of layer "${this.layer.name}" ` +
@@ -278,13 +238,12 @@ export class ClusterWeights extends tfl.layers.Layer {
    *
    * @throws ClusteringError when the weights' shapes differ from `source`'s.
    */
-  copyInnerWeightsFrom(source: Layer): void {
-    this.checkSameWeightShapes(source);
-    this.layer.setWeights(source.getWeights());
+  override copyInnerWeightsFrom(source: Layer): void {
+    super.copyInnerWeightsFrom(source);
     this.initializeClusters();
   }
 
-  private checkSameWeightShapes(source: Layer): void {
+  protected override checkSameWeightShapes(source: Layer): void {
     const shapes = (layer: Layer) => `[${layer.weights.map((w) => `[${w.shape.join(', ')}]`).join(', ')}]`;
     if (shapes(this.layer) !== shapes(source)) {
       throw new ClusteringError(`ClusterWeights: layer "${this.layer.name}" (class ${this.layer.getClassName()}) ` +
@@ -340,14 +299,6 @@ export class ClusterWeights extends tfl.layers.Layer {
     });
   }
 
-  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape | tfl.Shape[] {
-    return this.layer.computeOutputShape(inputShape as tfl.Shape);
-  }
-
-  override computeMask(inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
-    return this.layer.computeMask(inputs, mask);
-  }
-
   /** The clustered weights with their centroids, indices and masks (empty before the wrapper is built). */
   getClusteredWeights(): readonly ClusteredWeight[] {
     return this.clustered;
@@ -359,10 +310,7 @@ export class ClusterWeights extends tfl.layers.Layer {
    */
   override getConfig(): tf.serialization.ConfigDict {
     return {
-      layer: {
-        className: this.layer.getClassName(),
-        config: {...this.layer.getConfig(), ...missingConfigFields(this.layer)} as tf.serialization.ConfigDict,
-      },
+      layer: this.innerLayerConfig(),
       numberOfClusters: this.numberOfClusters,
       clusterCentroidsInit: this.clusterCentroidsInit,
       preserveSparsity: this.preserveSparsity,

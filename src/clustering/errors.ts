@@ -1,4 +1,4 @@
-import {hasBrand, packageBrand, setBrand} from '../util/registry';
+import {isBrandedInstance, packageBrand, setBrand} from '../util/registry';
 
 /** The brand of ClusteringError, in every build of this package (see util/registry.ts). */
 const ERROR_BRAND = packageBrand('ClusteringError');
@@ -37,8 +37,7 @@ export class ClusteringError extends Error {
    * this package loaded in the process (its ESM and its CJS build).
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return this === ClusteringError ? hasBrand(value, ERROR_BRAND) :
-      Function.prototype[Symbol.hasInstance].call(this, value);
+    return isBrandedInstance(this, ClusteringError, ERROR_BRAND, value);
   }
 }
 setBrand(ClusteringError.prototype, ERROR_BRAND);

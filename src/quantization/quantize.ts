@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {stripClustering} from '../clustering/cluster';
 import {isClusterWeights} from '../clustering/cluster_wrapper';
-import {allLayers} from '../clustering/model_rewrite';
+import {layersOf} from '../graph/model_graph';
 import {collectPruneLowMagnitudeLayers} from '../sparsity/pruning_callbacks';
 import {completeModelTopology, stripPruning} from '../sparsity/prune';
 import {argumentMessage, checkOptionsObject, describeValue} from '../util/validation';
@@ -191,7 +191,7 @@ export async function quantizeDynamicRange(
   const resolved = validateOptions(model, options);
   // A pruned or clustered model is stripped first (a new model; the input is never modified).
   const pruned = collectPruneLowMagnitudeLayers(model).length > 0;
-  const clustered = !pruned && allLayers(model).some((layer) => isClusterWeights(layer));
+  const clustered = !pruned && [...layersOf(model.layers)].some((layer) => isClusterWeights(layer));
   const plain = pruned ? stripPruning(model) : clustered ? stripClustering(model) : model;
   try {
     return await quantizePlainModel(plain, resolved);

@@ -1,4 +1,4 @@
-import {hasBrand, packageBrand, setBrand} from '../util/registry';
+import {isBrandedInstance, packageBrand, setBrand} from '../util/registry';
 
 /** The brand of PruningError, in every build of this package (see util/registry.ts). */
 const ERROR_BRAND = packageBrand('PruningError');
@@ -38,7 +38,7 @@ export class PruningError extends Error {
    * for this build's. Subclasses keep the usual `instanceof`.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return this === PruningError ? hasBrand(value, ERROR_BRAND) : Function.prototype[Symbol.hasInstance].call(this, value);
+    return isBrandedInstance(this, PruningError, ERROR_BRAND, value);
   }
 }
 setBrand(PruningError.prototype, ERROR_BRAND);

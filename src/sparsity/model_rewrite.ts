@@ -11,7 +11,6 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {layersOf} from '../graph/model_graph';
 import {completeGetConfig, missingConfigFields, normalizeConfigForRebuild} from './prune_registry';
-import {PruneLowMagnitude} from './pruning_wrapper';
 
 type Layer = tfl.layers.Layer;
 type ConfigDict = tf.serialization.ConfigDict;
@@ -77,11 +76,15 @@ export function rewriteModelConfig(
   if (!isSequential) renameReferences(config, renames);
 }
 
-/** Normalizes the config of a layer entry, or of the layer a wrapper entry holds, for rebuilding. */
+/**
+ * Normalizes the config of a layer entry for rebuilding, or, for a wrapper's
+ * entry (PruneLowMagnitude, ClusterWeights: a `layer: {className, config}`
+ * field), the config of the layer it holds.
+ */
 function normalizeEntry(entry: {className: string; config: ConfigDict}): void {
-  if (entry.className === PruneLowMagnitude.className) {
-    const inner = entry.config['layer'] as unknown as {className: string; config: ConfigDict} | undefined;
-    if (inner?.config != null) normalizeConfigForRebuild(inner.className, inner.config);
+  const inner = entry.config['layer'] as unknown as {className?: unknown; config?: ConfigDict} | undefined;
+  if (inner?.config != null && typeof inner.className === 'string') {
+    normalizeConfigForRebuild(inner.className, inner.config);
   } else {
     normalizeConfigForRebuild(entry.className, entry.config);
   }

@@ -23,11 +23,11 @@ import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import {registerPackageClass, setBrand} from '../util/registry';
 import {argumentMessage} from '../util/validation';
 import {PruningError} from './errors';
+import {LayerWrapper} from './layer_wrapper';
 import type {MaskKind} from './masks/mask_kind';
 import {type PrunedWeight, Pruning} from './pruning_impl';
 import type {BlockPoolingType} from './pruning_params';
 import {type PruningDecision, type PruningSchedule, serializeSchedule} from './pruning_schedule';
-import {missingConfigFields} from './prune_registry';
 import {MISSING_CALLBACK_MESSAGE, PruningStep, UNTIL_ENDED, checkedDecision} from './training_session';
 import {
   type PruneLowMagnitudeArgs, WRAPPER_BRAND, buildInnerLayer, checkSameWeightShapes, checkWrapperArgs, disposeWeightsOf,
@@ -76,12 +76,10 @@ type Layer = tfl.layers.Layer;
  *
  * @category Pruning
  */
-export class PruneLowMagnitude extends tfl.layers.Layer {
+export class PruneLowMagnitude extends LayerWrapper {
   /** Name under which the class is registered for serialization (tfmot's name). */
   static className = 'PruneLowMagnitude';
 
-  /** The wrapped layer. */
-  readonly layer: Layer;
   /** The schedule that decides when and how much to prune (ignored under `sparsityMByN`). */
   readonly pruningSchedule: PruningSchedule;
   /** Block shape `[height, width]`; `[1, 1]` means no blocks. */
@@ -100,7 +98,6 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
 
   private readonly pruning: Pruning;
   private steps: PruningStep | null = null;
-  private weightSource: Layer | null = null;
 
   /**
    * `value instanceof PruneLowMagnitude` holds for the wrappers of every build
@@ -108,8 +105,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    * only for this build's. Subclasses keep the usual `instanceof`.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return this === PruneLowMagnitude ? isPruneLowMagnitude(value) :
-      Function.prototype[Symbol.hasInstance].call(this, value);
+    return this === PruneLowMagnitude ? isPruneLowMagnitude(value) : Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
   /**
@@ -130,7 +126,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
     super({...layerArgs, name: layerArgs.name ?? wrapperName(layer.name)});
     const {masking, maskKind, schedule} = checkWrapperArgs(
         layer, {pruningSchedule, blockSize, blockPoolingType, sparsityMByN, globalPruning, channelImportance});
-    this.layer = layer;
+    this.attachInnerLayer(layer, layerArgs.trainable);
     this.pruningSchedule = schedule;
     this.blockSize = masking.blockSize;
     this.blockPoolingType = masking.blockPoolingType;
@@ -139,60 +135,11 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
     this.channelImportance = masking.channelImportance;
     this.maskKind = maskKind;
     this.pruning = new Pruning(this.name, maskKind);
-    if (layerArgs.trainable !== undefined) this.layer.trainable = layerArgs.trainable;
-    this.supportsMasking = layer.supportsMasking;
-  }
-
-  /**
-   * Copies `source`'s weights into the inner layer when it is built (used by
-   * {@link pruneLowMagnitude} to wrap a fresh copy of a built layer).
-   *
-   * @param source A built layer of the same class and config as the inner layer.
-   */
-  setInitialWeightsFrom(source: Layer): void {
-    this.weightSource = source;
-  }
-
-  /** Whether the inner layer is trainable (the wrapper mirrors it). */
-  override get trainable(): boolean {
-    // The base constructor runs before `layer` is set.
-    return this.layer != null ? this.layer.trainable : true;
-  }
-
-  /** Sets whether the inner layer is trainable. */
-  override set trainable(value: boolean) {
-    if (this.layer != null) this.layer.trainable = value;
   }
 
   /** The inner layer's trainable weights (masks are never trained). */
   override get trainableWeights(): LayerVariable[] {
     return this.layer.trainableWeights;
-  }
-
-  /** The inner layer's non-trainable weights, then the masks, thresholds and pruning step. */
-  override get nonTrainableWeights(): LayerVariable[] {
-    return this.layer.nonTrainableWeights.concat(super.nonTrainableWeights);
-  }
-
-  /** The inner layer's regularization losses. */
-  override get losses() {
-    return this.layer.losses;
-  }
-
-  /** Whether the inner layer is stateful. */
-  override get stateful(): boolean {
-    return this.layer.stateful;
-  }
-
-  /** Resets the inner layer's states (stateful recurrent layers). */
-  override resetStates(): void {
-    this.layer.resetStates();
-  }
-
-  /** Forwards the fast-initialization flag to the inner layer (used while loading). */
-  override setFastWeightInitDuringBuild(value: boolean): void {
-    super.setFastWeightInitDuringBuild(value);
-    if (this.layer != null) this.layer.setFastWeightInitDuringBuild(value);
   }
 
   /**
@@ -202,12 +149,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    *   (rank 2 only) or `sparsityMByN` (rank 2 or 4).
    */
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
-    if (!this.layer.built) buildInnerLayer(this.layer, inputShape);
-    if (this.weightSource !== null) {
-      checkSameWeightShapes(this.layer, this.weightSource);
-      this.layer.setWeights(this.weightSource.getWeights());
-      this.weightSource = null;
-    }
+    this.buildInnerWithWeights(inputShape);
     this.pruning.build(this.layer, (name, shape, dtype, initializer) =>
       this.addWeight(name, shape, dtype, initializer, undefined, false));
     // Porting note: tfjs's Constant initializer leaks a tensor for int32; start from zeros (PruningStep writes -1).
@@ -228,26 +170,19 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
     return this.pruning.withMaskedWeights(() => this.layer.call(inputs, kwargs));
   }
 
+  /** Builds the inner layer, explaining a rebuilt custom layer's failure. */
+  protected override buildInnerLayer(inputShape: tfl.Shape | tfl.Shape[]): void {
+    buildInnerLayer(this.layer, inputShape);
+  }
+
   /**
-   * Copies the weights of `source` (a built layer of the inner layer's class and config) into the inner
-   * layer now (the wrapper must be built). {@link pruneLowMagnitude} uses it for the models it rebuilds.
+   * Rejects a layer to copy whose weights do not have the inner layer's shapes.
    *
    * @throws PruningError when the inner layer's weights do not have the shapes of `source`'s (a custom
    *   layer whose config lost a constructor argument), naming the layer and the rule.
    */
-  copyInnerWeightsFrom(source: Layer): void {
+  protected override checkSameWeightShapes(source: Layer): void {
     checkSameWeightShapes(this.layer, source);
-    this.layer.setWeights(source.getWeights());
-  }
-
-  /** The inner layer's output shape. */
-  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape | tfl.Shape[] {
-    return this.layer.computeOutputShape(inputShape as tfl.Shape);
-  }
-
-  /** The inner layer's output mask. */
-  override computeMask(inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
-    return this.layer.computeMask(inputs, mask);
   }
 
   /** The pruned weights with their masks and thresholds (empty before the wrapper is built). */
@@ -364,10 +299,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
    */
   override getConfig(): tf.serialization.ConfigDict {
     return {
-      layer: {
-        className: this.layer.getClassName(),
-        config: {...this.layer.getConfig(), ...missingConfigFields(this.layer)} as tf.serialization.ConfigDict,
-      },
+      layer: this.innerLayerConfig(),
       pruningSchedule: serializeSchedule(this.pruningSchedule) as unknown as tf.serialization.ConfigDict,
       ...maskConfig(this),
       ...super.getConfig(),

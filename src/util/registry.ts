@@ -55,6 +55,18 @@ export function hasBrand(value: unknown, brand: symbol): boolean {
       (value as Record<symbol, unknown>)[brand] === BRAND_PROTOCOL;
 }
 
+/**
+ * `value instanceof receiver` for a class branded with `brand`: when
+ * `receiver` is `branded` itself, whether `value` carries the brand (so that
+ * the objects of every build of this package loaded in the process pass, its
+ * ESM and its CJS build); for a subclass, the usual prototype-chain test.
+ * For a class's `static [Symbol.hasInstance]`.
+ */
+export function isBrandedInstance(receiver: object, branded: object, brand: symbol, value: unknown): boolean {
+  return receiver === branded ? hasBrand(value, brand) :
+    Function.prototype[Symbol.hasInstance].call(receiver as () => unknown, value);
+}
+
 /** Marks the classes this package registers (an own property of the class). */
 const REGISTERED_BY_PACKAGE = packageBrand('registeredClass');
 

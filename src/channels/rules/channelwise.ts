@@ -45,9 +45,7 @@ export const activationRule: ChannelRule = {
       return;
     }
     if (!connectIdentity(ctx)) return;
-    if (!keepsZero(activation)) {
-      ctx.space.blockTensor(ctx.output(), `${ctx.where} has activation '${activation}', which does not map 0 to 0`);
-    }
+    ctx.blockUnlessActivationKeepsZero();
   },
   zeroOutputs: (ctx) => (keepsZero(activationName(ctx.config)) ? sameZeros(ctx) : [null]),
 };

@@ -46,10 +46,7 @@ export const depthwiseRule: ChannelRule = {
     const {input, output, m} = joined;
     ctx.layerSlots('out', output, (slots) => ctx.param('bias', 0, slots));
     output.forEach((slot, k) => ctx.space.union(slot, input[Math.floor(k / m)]));
-    const activation = activationName(ctx.config);
-    if (!keepsZero(activation)) {
-      ctx.space.block(output, `${ctx.where} has activation '${activation}', which does not map 0 to 0`);
-    }
+    ctx.blockUnlessActivationKeepsZero();
   },
   zeroOutputs(ctx: ZeroContext) {
     const kernel = ctx.weight('depthwise_kernel');
@@ -70,10 +67,7 @@ export const separableRule: ChannelRule = {
       ctx.param('bias', 0, slots);
     });
     ctx.space.markMixedRead(ctx.input(), ctx.space.slotsOf(ctx.input()) ?? []);
-    const activation = activationName(ctx.config);
-    if (!keepsZero(activation)) {
-      ctx.space.block(output, `${ctx.where} has activation '${activation}', which does not map 0 to 0`);
-    }
+    ctx.blockUnlessActivationKeepsZero();
   },
   zeroOutputs(ctx: ZeroContext) {
     const depthwise = ctx.weight('depthwise_kernel');

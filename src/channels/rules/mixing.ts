@@ -29,10 +29,7 @@ function mixingRule(classNames: string[], inFirst: boolean, sizeKey: string): Ch
         ctx.param('bias', 0, slots);
       });
       ctx.space.markMixedRead(ctx.input(), input);
-      const activation = activationName(ctx.config);
-      if (!keepsZero(activation)) {
-        ctx.space.block(output, `${ctx.where} has activation '${activation}', which does not map 0 to 0`);
-      }
+      ctx.blockUnlessActivationKeepsZero();
     },
     zeroOutputs(ctx: ZeroContext): Array<boolean[] | null> {
       const kernel = ctx.weight('kernel');

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import type {GraphNode, GraphTensor} from '../../graph/model_graph';
 import type {ChannelSpace} from '../channel_space';
-import {type Layer, describeLayer, weightIndex} from '../layer_access';
+import {type Layer, activationName, describeLayer, keepsZero, weightIndex} from '../layer_access';
 
 type ConfigDict = tf.serialization.ConfigDict;
 
@@ -29,6 +29,17 @@ export class ConnectContext {
 
   output(i = 0): GraphTensor {
     return this.node.outputs[i];
+  }
+
+  /**
+   * Blocks every channel of the output when the layer's activation does not
+   * map 0 to 0: a removed channel would not read as zero after it.
+   */
+  blockUnlessActivationKeepsZero(): void {
+    const activation = activationName(this.config);
+    if (!keepsZero(activation)) {
+      this.space.blockTensor(this.output(), `${this.where} has activation '${activation}', which does not map 0 to 0`);
+    }
   }
 
   /** Blocks every channel this node reads or writes, with `reason` after the layer's name. */
