@@ -15,11 +15,9 @@ import {
   excludeValues,
   integerPair,
   numberOption,
-  parseCommandArgs,
-  positionals,
 } from './command';
 import {formatPercent} from './format';
-import {transformModel} from './transform_model';
+import {parseTransformArgs, transformModel} from './transform_model';
 
 const NAME = 'prune';
 
@@ -67,22 +65,15 @@ function options(values: Record<string, string | boolean | string[] | undefined>
 }
 
 async function run(args: string[], io: CliIO): Promise<number> {
-  const {values, positionals: given} = parseCommandArgs(NAME, args, {
+  const parsed = parseTransformArgs(NAME, HELP, args, io, {
     'sparsity': {type: 'string'},
     'global': {type: 'boolean'},
     'block': {type: 'string'},
     'm-by-n': {type: 'string'},
-    'exclude': {type: 'string', multiple: true},
-    'force': {type: 'boolean'},
-    'help': {type: 'boolean', short: 'h'},
   });
-  if (values.help) {
-    io.out(HELP);
-    return 0;
-  }
-  const [input, outDir] = positionals(NAME, given, ['model.json', 'out-dir']);
-  const resolved = options(values);
-  const {file, artifacts, result: pruned, written} = await transformModel(io, input, outDir, values.force === true,
+  if (parsed === null) return 0;
+  const resolved = options(parsed.values);
+  const {file, artifacts, result: pruned, written} = await transformModel(io, parsed.input, parsed.outDir, parsed.force,
       'pruning', 'pruneArtifacts', (model, onProgress) => pruneArtifacts(model, {...resolved, onProgress}));
   const before = describeModel(file, artifacts).weights;
   const after = describeModel(written, pruned).weights;

@@ -15,11 +15,9 @@ import {
   UsageError,
   excludeValues,
   numberOption,
-  parseCommandArgs,
-  positionals,
 } from './command';
 import {formatBytes, formatRatio} from './format';
-import {transformModel} from './transform_model';
+import {parseTransformArgs, transformModel} from './transform_model';
 
 const NAME = 'quantize';
 const DTYPES: readonly string[] = CODECS.map((codec) => codec.name);
@@ -68,21 +66,14 @@ function options(command: string, values: Record<string, string | boolean | stri
 }
 
 async function run(args: string[], io: CliIO): Promise<number> {
-  const {values, positionals: given} = parseCommandArgs(NAME, args, {
+  const parsed = parseTransformArgs(NAME, HELP, args, io, {
     'dtype': {type: 'string'},
     'per-channel': {type: 'boolean'},
     'min-elements': {type: 'string'},
-    'exclude': {type: 'string', multiple: true},
-    'force': {type: 'boolean'},
-    'help': {type: 'boolean', short: 'h'},
   });
-  if (values.help) {
-    io.out(HELP);
-    return 0;
-  }
-  const [input, outDir] = positionals(NAME, given, ['model.json', 'out-dir']);
-  const resolved = options(NAME, values);
-  const {artifacts, result: quantized, written} = await transformModel(io, input, outDir, values.force === true,
+  if (parsed === null) return 0;
+  const resolved = options(NAME, parsed.values);
+  const {artifacts, result: quantized, written} = await transformModel(io, parsed.input, parsed.outDir, parsed.force,
       'quantizing', 'quantizeArtifacts', (model, onProgress) => quantizeArtifacts(model, {...resolved, onProgress}));
   const changed = quantized.weightSpecs!.filter((spec, i) =>
     JSON.stringify(spec.quantization) !== JSON.stringify(artifacts.weightSpecs![i].quantization)).length;

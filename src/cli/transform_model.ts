@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-import {CliError, type CliIO, oneLine} from './command';
+import {CliError, type CliIO, type OptionSpecs, type ParsedArgs, oneLine, parseCommandArgs, positionals} from './command';
 import {startProgress} from './progress';
 import {readModel} from './read_model';
 import {checkOutput, writeModel} from './write_model';
@@ -17,6 +17,35 @@ export interface Transformed {
   result: tf.io.ModelArtifacts;
   /** The model file written. */
   written: string;
+}
+
+/** The command line of a transforming command, read by {@link parseTransformArgs}. */
+export interface TransformArgs {
+  /** The option values, the command's own and `exclude`. */
+  values: ParsedArgs['values'];
+  input: string;
+  outDir: string;
+  force: boolean;
+}
+
+/**
+ * Reads `<model.json> <out-dir>`, the command's own `options`, `--exclude`,
+ * `--force` and `--help`; null when `--help` was given (the help is printed).
+ */
+export function parseTransformArgs(
+    command: string, help: string, args: string[], io: CliIO, options: OptionSpecs): TransformArgs | null {
+  const {values, positionals: given} = parseCommandArgs(command, args, {
+    ...options,
+    'exclude': {type: 'string', multiple: true},
+    'force': {type: 'boolean'},
+    'help': {type: 'boolean', short: 'h'},
+  });
+  if (values['help'] === true) {
+    io.out(help);
+    return null;
+  }
+  const [input, outDir] = positionals(command, given, ['model.json', 'out-dir']);
+  return {values, input, outDir, force: values['force'] === true};
 }
 
 /**

@@ -7,13 +7,12 @@
  * wrapped as fresh copies rebuilt from their configs, with their weights
  * copied (see model_rewrite.ts).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {layersOf} from '../graph/model_graph';
 import {isPruneLowMagnitude} from '../sparsity/pruning_wrapper';
-import {missingConfigFields} from '../sparsity/prune_registry';
-import {argumentMessage, checkKnownKeys, checkOptionsObject, deepCopy} from '../util/validation';
+import {splitInputShape, unwrapEntry, wrapEntry} from '../sparsity/model_rewrite';
+import {argumentMessage, checkKnownKeys, checkOptionsObject} from '../util/validation';
 import {
   CentroidInitialization, GradientAggregation, checkCentroidInitialization, checkGradientAggregation,
   checkNumberOfClusters,
@@ -24,7 +23,6 @@ import {ClusteringError} from './errors';
 import {LayerEntry, deserializeInnerLayer, isSupportedModel, rebuildModel} from './model_rewrite';
 
 type Layer = tfl.layers.Layer;
-type ConfigDict = tf.serialization.ConfigDict;
 
 /** Parameters of {@link clusterWeights} (tfmot's keyword arguments, in camelCase). */
 export interface ClusterWeightsParams {
@@ -83,14 +81,9 @@ function wrapLayer(layer: Layer, params: ResolvedParams): ClusterWeights {
   }
   checkNotPruned(layer);
   if (!isClusterable(layer)) throw new ClusteringError(unclusterableMessage(CALLER, layer));
-  const config = {...deepCopy(layer.getConfig()), ...missingConfigFields(layer)} as ConfigDict;
-  const {batchInputShape, dtype} = config;
-  delete config['batchInputShape'];
-  const copy = deserializeInnerLayer(CALLER, {className: layer.getClassName(), config});
-  const wrapper = new ClusterWeights({
-    layer: copy, ...params,
-    ...(batchInputShape != null ? {batchInputShape: batchInputShape as number[], dtype: dtype as tf.DataType} : {}),
-  });
+  const {innerConfig, wrapperArgs} = splitInputShape(layer);
+  const copy = deserializeInnerLayer(CALLER, {className: layer.getClassName(), config: innerConfig});
+  const wrapper = new ClusterWeights({layer: copy, ...params, ...wrapperArgs});
   if (layer.built) wrapper.setInitialWeightsFrom(layer);
   return wrapper;
 }
@@ -110,19 +103,11 @@ function clusterModel(model: tfl.LayersModel, params: ResolvedParams): tfl.Layer
   const selected = new Set([...layersOf(model.layers)].filter(shouldWrap));
   const rewrite = (layer: Layer, entry: LayerEntry, isFirst: boolean): LayerEntry | undefined => {
     if (!selected.has(layer)) return undefined;
-    const inner = {className: entry.className, config: entry.config};
-    const config: ConfigDict = {
+    return wrapEntry(entry, isFirst, ClusterWeights.className, {
       name: `cluster_${layer.name}`,
       trainable: entry.config['trainable'] ?? true,
-      layer: inner as unknown as ConfigDict,
       ...params,
-    };
-    if (isFirst && inner.config['batchInputShape'] != null) {
-      config['batchInputShape'] = inner.config['batchInputShape'];
-      config['dtype'] = inner.config['dtype'] ?? 'float32';
-      delete inner.config['batchInputShape'];
-    }
-    return {className: ClusterWeights.className, config};
+    });
   };
   return rebuildModel(model, rewrite, (l) => (isClusterWeights(l) ? l.layer.name : l.name), (source, target) => {
     if (isClusterWeights(target) && !isClusterWeights(source)) {
@@ -234,10 +219,7 @@ export function stripClustering<T extends tfl.LayersModel>(model: T): T {
   const wrapperNames = new Map<string, string>();
   for (const layer of [...layersOf(model.layers)]) if (isClusterWeights(layer)) wrapperNames.set(layer.layer.name, layer.name);
   const rewrite = (layer: Layer, entry: LayerEntry): LayerEntry | undefined => {
-    if (!isClusterWeights(layer)) return undefined;
-    const inner = entry.config['layer'] as unknown as LayerEntry;
-    if (entry.config['batchInputShape'] != null) inner.config['batchInputShape'] = entry.config['batchInputShape'];
-    return inner;
+    return isClusterWeights(layer) ? unwrapEntry(entry) : undefined;
   };
   return rebuildModel(model, rewrite, (l) => wrapperNames.get(l.name) ?? l.name, (source, target) => {
     if (!isClusterWeights(source)) {

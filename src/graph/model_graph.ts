@@ -83,6 +83,48 @@ export function* layersOf(roots: Layer | readonly Layer[], options: {models?: bo
   }
 }
 
+/** Properties through which tfjs-layers containers and wrappers hold their inner layers. */
+const INNER_LAYER_KEYS = ['layers', 'layer', 'forwardLayer', 'backwardLayer', 'cell', 'cells'];
+
+/** The layers `layer` holds: a model's layers, a wrapper's layer, a Bidirectional's two, an RNN's cell(s). */
+function innerLayersOf(layer: Layer): Layer[] {
+  const found: Layer[] = [];
+  for (const key of INNER_LAYER_KEYS) {
+    const value = (layer as unknown as Record<string, unknown>)[key];
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (isLayerLike(item)) found.push(item as Layer);
+    }
+  }
+  return found;
+}
+
+/** Whether `value` looks like a layer (a name, weights, a class name), whichever copy of tfjs-layers made it. */
+function isLayerLike(value: unknown): boolean {
+  const v = value as {name?: unknown; weights?: unknown; getClassName?: unknown} | null;
+  return v != null && typeof v === 'object' && typeof v.name === 'string' && Array.isArray(v.weights) &&
+      typeof v.getClassName === 'function';
+}
+
+/**
+ * Every layer below `root` and `root` itself, each once, innermost first: the
+ * layers of nested models, the layers wrappers hold (pruning and clustering
+ * wrappers, Bidirectional, TimeDistributed) and RNN cells, each yielded
+ * before the layer that contains it, with the names of the layers that
+ * contain it (outermost first, `root` excluded, the layer's own name last).
+ * For questions about who owns a weight; {@link layersOf} is the walk over a
+ * model's layers.
+ */
+export function* layerTree(root: Layer): Generator<{layer: Layer; path: string[]}> {
+  const seen = new Set<Layer>();
+  function* visit(layer: Layer, path: string[]): Generator<{layer: Layer; path: string[]}> {
+    if (seen.has(layer)) return;
+    seen.add(layer);
+    for (const inner of innerLayersOf(layer)) yield* visit(inner, [...path, inner.name]);
+    yield {layer, path};
+  }
+  yield* visit(root, []);
+}
+
 class GraphBuilder {
   readonly nodes: GraphNode[] = [];
   readonly tensors: GraphTensor[] = [];

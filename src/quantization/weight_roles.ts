@@ -4,6 +4,8 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+import {layerTree} from '../graph/model_graph';
+
 /** The facts about one weight that decide how it is quantized. */
 export interface WeightRole {
   /** The names of the layers that contain the weight, outermost first (the model itself excluded). */
@@ -15,17 +17,6 @@ export interface WeightRole {
   /** The output-channel axis for per-channel quantization, or null when the weight is quantized per tensor. */
   channelAxis: number | null;
 }
-
-/** A layer as far as this module looks at it: a name, weights and possibly inner layers. */
-interface LayerLike {
-  name: string;
-  weights: tfl.LayerVariable[];
-  getClassName(): string;
-  [key: string]: unknown;
-}
-
-/** Properties through which tfjs-layers containers and wrappers hold their inner layers. */
-const INNER_LAYER_KEYS = ['layers', 'layer', 'forwardLayer', 'backwardLayer', 'cell', 'cells'];
 
 /**
  * Output-channel axis (as a function of the weight's rank) for the kernels
@@ -45,24 +36,9 @@ export const CHANNEL_AXIS: Readonly<Record<string, Readonly<Record<string, (rank
   SeparableConv2D: {depthwiseKernel: (rank) => rank - 2, pointwiseKernel: (rank) => rank - 1},
 };
 
-function isLayerLike(value: unknown): value is LayerLike {
-  return value != null && typeof value === 'object' && typeof (value as LayerLike).name === 'string' &&
-      Array.isArray((value as LayerLike).weights) && typeof (value as LayerLike).getClassName === 'function';
-}
-
-function innerLayers(layer: LayerLike): LayerLike[] {
-  const found: LayerLike[] = [];
-  for (const key of INNER_LAYER_KEYS) {
-    const value = layer[key];
-    for (const item of Array.isArray(value) ? value : [value]) {
-      if (isLayerLike(item)) found.push(item);
-    }
-  }
-  return found;
-}
-
-function roleOf(variable: tfl.LayerVariable, owner: LayerLike, layerNames: string[]): WeightRole {
-  const className = owner.getClassName();
+function roleOf(variable: tfl.LayerVariable, layer: tfl.layers.Layer, layerNames: string[]): WeightRole {
+  const owner = layer as unknown as Record<string, unknown>;
+  const className = layer.getClassName();
   const isBias = owner['bias'] === variable || variable.originalName.endsWith('/bias');
   let channelAxis: number | null = null;
   const axes = CHANNEL_AXIS[className];
@@ -81,15 +57,10 @@ function roleOf(variable: tfl.LayerVariable, owner: LayerLike, layerNames: strin
  */
 export function describeModelWeights(model: tfl.LayersModel): Map<tfl.LayerVariable, WeightRole> {
   const roles = new Map<tfl.LayerVariable, WeightRole>();
-  const visited = new Set<LayerLike>();
-  const visit = (layer: LayerLike, names: string[]): void => {
-    if (visited.has(layer)) return;
-    visited.add(layer);
-    for (const inner of innerLayers(layer)) visit(inner, [...names, inner.name]);
+  for (const {layer, path} of layerTree(model)) {
     for (const variable of layer.weights) {
-      if (!roles.has(variable)) roles.set(variable, roleOf(variable, layer, names));
+      if (!roles.has(variable)) roles.set(variable, roleOf(variable, layer, path));
     }
-  };
-  visit(model as unknown as LayerLike, []);
+  }
   return roles;
 }

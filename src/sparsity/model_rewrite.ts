@@ -11,6 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {layersOf} from '../graph/model_graph';
 import {completeGetConfig, missingConfigFields, normalizeConfigForRebuild} from './prune_registry';
+import {deepCopy} from '../util/validation';
 
 type Layer = tfl.layers.Layer;
 type ConfigDict = tf.serialization.ConfigDict;
@@ -158,4 +159,45 @@ export function pairLayers(
       visit(original, layer);
     }
   }
+}
+
+/**
+ * The entry of a wrapper (`className`, with `fields` and the inner entry as
+ * `layer`) around `entry`. The first layer of a Sequential model carries the
+ * model's input shape: it moves to the wrapper, which becomes the first layer.
+ */
+export function wrapEntry(
+    entry: {className: string; config: ConfigDict}, isFirst: boolean, className: string,
+    fields: ConfigDict): {className: string; config: ConfigDict} {
+  const inner = {className: entry.className, config: entry.config};
+  const config: ConfigDict = {...fields, layer: inner as unknown as ConfigDict};
+  if (isFirst && inner.config['batchInputShape'] != null) {
+    config['batchInputShape'] = inner.config['batchInputShape'];
+    config['dtype'] = inner.config['dtype'] ?? 'float32';
+    delete inner.config['batchInputShape'];
+  }
+  return {className, config};
+}
+
+/** The inner entry of a wrapper's entry, given back the input shape the wrapper carried (see {@link wrapEntry}). */
+export function unwrapEntry(entry: {config: ConfigDict}): {className: string; config: ConfigDict} {
+  const inner = entry.config['layer'] as unknown as {className: string; config: ConfigDict};
+  if (entry.config['batchInputShape'] != null) inner.config['batchInputShape'] = entry.config['batchInputShape'];
+  return inner;
+}
+
+/**
+ * A copy of `layer`'s config for the layer a wrapper will hold, and the
+ * wrapper's own `batchInputShape` and `dtype` arguments when the layer had an
+ * input shape (the wrapper, not the inner layer, then starts the model).
+ */
+export function splitInputShape(layer: Layer): {
+  innerConfig: ConfigDict; wrapperArgs: {batchInputShape?: number[]; dtype?: tf.DataType};
+} {
+  const innerConfig = {...deepCopy(layer.getConfig()), ...missingConfigFields(layer)} as ConfigDict;
+  const {batchInputShape, dtype} = innerConfig;
+  delete innerConfig['batchInputShape'];
+  const wrapperArgs = batchInputShape != null ?
+    {batchInputShape: batchInputShape as number[], dtype: dtype as tf.DataType} : {};
+  return {innerConfig, wrapperArgs};
 }

@@ -15,14 +15,14 @@ import {layersOf} from '../graph/model_graph';
 import {argumentMessage, checkOptionsObject, deepCopy, describeValue} from '../util/validation';
 import {PruningError} from './errors';
 import {collectPruneLowMagnitudeLayers} from './collect_wrappers';
-import {modelFromConfig, pairLayers, rewriteModelConfig} from './model_rewrite';
+import {modelFromConfig, pairLayers, rewriteModelConfig, splitInputShape, unwrapEntry, wrapEntry} from './model_rewrite';
 import {ResolvedMaskParams, StructuredSparsityParams, resolveMaskParams} from './pruning_params';
 import {PruningPolicy, PruningPolicyLike, checkPruningPolicy} from './pruning_policy';
 import {ConstantSparsity, PruningSchedule, serializeSchedule} from './pruning_schedule';
 import {maskedWeight} from './pruning_impl';
 import {PruneLowMagnitude} from './pruning_wrapper';
 import {deserializeLayer, maskConfig, wrapperName} from './wrapper_config';
-import {hasNoWeights, isPrunable, missingConfigFields, unsupportedLayerMessage} from './prune_registry';
+import {hasNoWeights, isPrunable, unsupportedLayerMessage} from './prune_registry';
 
 export {completeModelTopology} from './model_rewrite';
 export {getSparsity} from './get_sparsity';
@@ -100,17 +100,15 @@ function wrapLayer(layer: Layer, schedule: PruningSchedule, masking: ResolvedMas
         `pruneLowMagnitude: model "${layer.name}" found inside an array of layers; pass models on their own.`);
   }
   if (!isPrunable(layer)) throw new PruningError(unsupportedLayerMessage('pruneLowMagnitude', layer));
-  const config = {...deepCopy(layer.getConfig()), ...missingConfigFields(layer)};
-  const {batchInputShape, dtype} = config;
-  delete config['batchInputShape'];
-  const copy = deserializeLayer({className: layer.getClassName(), config});
+  const {innerConfig, wrapperArgs} = splitInputShape(layer);
+  const copy = deserializeLayer({className: layer.getClassName(), config: innerConfig});
   const wrapper = new PruneLowMagnitude({
     layer: copy,
     pruningSchedule: schedule,
     ...masking,
     sparsityMByN: masking.sparsityMByN ?? undefined,
     channelImportance: masking.channelImportance ?? undefined,
-    ...(batchInputShape != null ? {batchInputShape: batchInputShape as number[], dtype: dtype as tf.DataType} : {}),
+    ...wrapperArgs,
   });
   if (layer.built) wrapper.setInitialWeightsFrom(layer);
   return wrapper;
@@ -157,20 +155,12 @@ export function wrapSelectedLayers(
   const config = deepCopy(model.getConfig()) as ConfigDict;
   rewriteModelConfig(model, config, (layer, entry, isFirst) => {
     if (!selected.has(layer)) return undefined;
-    const inner = {className: entry.className, config: entry.config};
-    const wrapperConfig: ConfigDict = {
+    return wrapEntry(entry, isFirst, PruneLowMagnitude.className, {
       name: wrapperName(layer.name),
       trainable: entry.config['trainable'] ?? true,
-      layer: inner as unknown as ConfigDict,
       pruningSchedule: serializeSchedule(schedule) as unknown as ConfigDict,
       ...maskConfig(masking),
-    };
-    if (isFirst && inner.config['batchInputShape'] != null) {
-      wrapperConfig['batchInputShape'] = inner.config['batchInputShape'];
-      wrapperConfig['dtype'] = inner.config['dtype'] ?? 'float32';
-      delete inner.config['batchInputShape'];
-    }
-    return {className: PruneLowMagnitude.className, config: wrapperConfig};
+    });
   });
   const pruned = modelFromConfig(model.getClassName(), config);
   tf.tidy(() => pairLayers(
@@ -311,14 +301,7 @@ export function stripPruning<T extends tfl.LayersModel>(model: T): T {
         'stripPruning', 'model', 'must be a tf.Sequential or functional tf.LayersModel', model));
   }
   const config = deepCopy(model.getConfig()) as ConfigDict;
-  rewriteModelConfig(model, config, (layer, entry) => {
-    if (!(layer instanceof PruneLowMagnitude)) return undefined;
-    const inner = entry.config['layer'] as unknown as {className: string; config: ConfigDict};
-    if (entry.config['batchInputShape'] != null) {
-      inner.config['batchInputShape'] = entry.config['batchInputShape'];
-    }
-    return inner;
-  });
+  rewriteModelConfig(model, config, (layer, entry) => (layer instanceof PruneLowMagnitude ? unwrapEntry(entry) : undefined));
   const stripped = modelFromConfig(model.getClassName(), config);
   const originalNames = new Map<string, string>();
   for (const wrapper of collectPruneLowMagnitudeLayers(model)) originalNames.set(wrapper.layer.name, wrapper.name);
