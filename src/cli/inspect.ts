@@ -17,6 +17,7 @@ import {startProgress} from './progress';
 import {readModel} from './read_model';
 
 const NAME = 'inspect';
+const SUMMARY = 'describe a model: weights, storage, sparsity, gzipped size, what quantization would give';
 
 /** The quantizations whose sizes inspect estimates. */
 const ESTIMATES: ReadonlyArray<{label: string; options: QuantizeArtifactsOptions}> = [
@@ -117,9 +118,4 @@ async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 /** The `inspect` command. */
-export const inspectCommand: Command = {
-  name: NAME,
-  summary: 'describe a model: weights, storage, sparsity, gzipped size, what quantization would give',
-  help: HELP,
-  run,
-};
+export const inspectCommand: Command = {name: NAME, summary: SUMMARY, help: HELP, run};

@@ -20,6 +20,7 @@ import {formatPercent} from './format';
 import {parseTransformArgs, transformModel} from './transform_model';
 
 const NAME = 'prune';
+const SUMMARY = 'prune a model\'s kernels once by magnitude (per kernel, global, blocks or M:N)';
 
 const HELP = `Usage: ${PROGRAM} prune <model.json> <out-dir> --sparsity <s> [options]
 
@@ -93,9 +94,4 @@ async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 /** The `prune` command. */
-export const pruneCommand: Command = {
-  name: NAME,
-  summary: 'prune a model\'s kernels once by magnitude (per kernel, global, blocks or M:N)',
-  help: HELP,
-  run,
-};
+export const pruneCommand: Command = {name: NAME, summary: SUMMARY, help: HELP, run};

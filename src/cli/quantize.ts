@@ -20,6 +20,7 @@ import {formatBytes, formatRatio} from './format';
 import {parseTransformArgs, transformModel} from './transform_model';
 
 const NAME = 'quantize';
+const SUMMARY = 'quantize a model\'s weights (int8, uint8, uint16, float16; per tensor or per channel)';
 const DTYPES: readonly string[] = CODECS.map((codec) => codec.name);
 
 const HELP = `Usage: ${PROGRAM} quantize <model.json> <out-dir> [options]
@@ -92,9 +93,4 @@ async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 /** The `quantize` command. */
-export const quantizeCommand: Command = {
-  name: NAME,
-  summary: 'quantize a model\'s weights (int8, uint8, uint16, float16; per tensor or per channel)',
-  help: HELP,
-  run,
-};
+export const quantizeCommand: Command = {name: NAME, summary: SUMMARY, help: HELP, run};

@@ -1,7 +1,4 @@
-import {isBrandedInstance, packageBrand, setBrand} from '../util/registry';
-
-/** The brand of ClusteringError, in every build of this package (see util/registry.ts). */
-const ERROR_BRAND = packageBrand('ClusteringError');
+import {PackageError, brandErrorClass} from '../util/package_error';
 
 /**
  * A failure of the clustering domain rather than a bad argument: a layer
@@ -22,22 +19,12 @@ const ERROR_BRAND = packageBrand('ClusteringError');
  *
  * @category Errors
  */
-export class ClusteringError extends Error {
+export class ClusteringError extends PackageError {
   /**
    * @param message What went wrong and how to fix it.
    */
   constructor(message: string) {
-    super(message);
-    this.name = 'ClusteringError';
-    Object.setPrototypeOf(this, new.target.prototype);
-  }
-
-  /**
-   * `error instanceof ClusteringError` holds for the errors of every build of
-   * this package loaded in the process (its ESM and its CJS build).
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return isBrandedInstance(this, ClusteringError, ERROR_BRAND, value);
+    super(message, 'ClusteringError');
   }
 }
-setBrand(ClusteringError.prototype, ERROR_BRAND);
+brandErrorClass(ClusteringError, 'ClusteringError');

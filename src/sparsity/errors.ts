@@ -1,7 +1,4 @@
-import {isBrandedInstance, packageBrand, setBrand} from '../util/registry';
-
-/** The brand of PruningError, in every build of this package (see util/registry.ts). */
-const ERROR_BRAND = packageBrand('PruningError');
+import {PackageError, brandErrorClass} from '../util/package_error';
 
 /**
  * A failure of the pruning domain rather than a bad argument: training a
@@ -22,23 +19,12 @@ const ERROR_BRAND = packageBrand('PruningError');
  *
  * @category Errors
  */
-export class PruningError extends Error {
+export class PruningError extends PackageError {
   /**
    * @param message What went wrong and how to fix it.
    */
   constructor(message: string) {
-    super(message);
-    this.name = 'PruningError';
-    Object.setPrototypeOf(this, new.target.prototype);
-  }
-
-  /**
-   * `error instanceof PruningError` holds for the errors of every build of
-   * this package loaded in the process (its ESM and its CJS build), not only
-   * for this build's. Subclasses keep the usual `instanceof`.
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return isBrandedInstance(this, PruningError, ERROR_BRAND, value);
+    super(message, 'PruningError');
   }
 }
-setBrand(PruningError.prototype, ERROR_BRAND);
+brandErrorClass(PruningError, 'PruningError');

@@ -20,8 +20,15 @@ function depthwiseZeros(kernel: WeightValues, inputZero: readonly boolean[] | nu
   return zero;
 }
 
-/** Joins input and output slots and the depthwise kernel's input axis; returns m, or null when blocked. */
-function connectDepthwise(ctx: ConnectContext): {input: number[]; output: number[]; m: number} | null {
+/**
+ * Joins the input slots to the depthwise kernel's input axis, registers the
+ * output slots' weight axes with `registerOutputs` (given the input slots and
+ * the depth multiplier `m`), and blocks the outputs when the activation does
+ * not keep zeros. Returns the slots and `m`, or null when blocked.
+ */
+function connectDepthwise(
+    ctx: ConnectContext, registerOutputs: (outSlots: number[], inSlots: number[], m: number) => void):
+    {input: number[]; output: number[]; m: number} | null {
   if (!channelsLast(ctx.config)) {
     ctx.blockAll('uses channelsFirst data');
     return null;
@@ -35,18 +42,17 @@ function connectDepthwise(ctx: ConnectContext): {input: number[]; output: number
   }
   const m = ctx.layer.weights[index].shape[3] as number;
   const inSlots = ctx.layerSlots('in', input, (slots) => ctx.param('depthwise_kernel', 2, slots));
+  ctx.layerSlots('out', output, (slots) => registerOutputs(slots, inSlots, m));
+  ctx.blockUnlessActivationKeepsZero();
   return {input: inSlots, output, m};
 }
 
 export const depthwiseRule: ChannelRule = {
   classNames: ['DepthwiseConv2D'],
   connect(ctx) {
-    const joined = connectDepthwise(ctx);
-    if (joined === null) return;
-    const {input, output, m} = joined;
-    ctx.layerSlots('out', output, (slots) => ctx.param('bias', 0, slots));
-    output.forEach((slot, k) => ctx.space.union(slot, input[Math.floor(k / m)]));
-    ctx.blockUnlessActivationKeepsZero();
+    const joined = connectDepthwise(ctx, (slots) => ctx.param('bias', 0, slots));
+    // Output i * m + j is input i's channel: removing one removes the other.
+    joined?.output.forEach((slot, k) => ctx.space.union(slot, joined.input[Math.floor(k / joined.m)]));
   },
   zeroOutputs(ctx: ZeroContext) {
     const kernel = ctx.weight('depthwise_kernel');
@@ -58,16 +64,12 @@ export const depthwiseRule: ChannelRule = {
 export const separableRule: ChannelRule = {
   classNames: ['SeparableConv2D'],
   connect(ctx) {
-    const joined = connectDepthwise(ctx);
-    if (joined === null) return;
-    const {input, output, m} = joined;
-    ctx.layerSlots('out', output, (slots) => {
+    const joined = connectDepthwise(ctx, (slots, input, m) => {
       ctx.param('pointwise_kernel', 2, Array.from({length: input.length * m}, (_, k) => input[Math.floor(k / m)]));
       ctx.param('pointwise_kernel', 3, slots);
       ctx.param('bias', 0, slots);
     });
-    ctx.space.markMixedRead(ctx.input(), ctx.space.slotsOf(ctx.input()) ?? []);
-    ctx.blockUnlessActivationKeepsZero();
+    if (joined !== null) ctx.space.markMixedRead(ctx.input(), ctx.space.slotsOf(ctx.input()) ?? []);
   },
   zeroOutputs(ctx: ZeroContext) {
     const depthwise = ctx.weight('depthwise_kernel');
