@@ -132,7 +132,7 @@ function uninstall(kernelName: string, backendName: SparseKernelBackend): void {
  * per block of 4 output channels where the zeros come in [1, 4] blocks) is
  * kept until the tensor is disposed. Each call then runs sparse only where
  * the measured cost model says it is clearly faster for that many rows (on
- * wasm, from about 80% sparsity at batch 1 and about 60% from 16 rows on,
+ * wasm, from about 70% sparsity at batch 1 and about 60% from 16 rows on,
  * earlier for [1, 4] blocks; see docs/sparse-kernels.md), so registering
  * never makes a model slower. Calls whose activations hold NaN or infinities run on the stock
  * kernel, so results are the stock kernel's to float32 rounding, NaN and
@@ -161,7 +161,7 @@ function uninstall(kernelName: string, backendName: SparseKernelBackend): void {
  *   tf.mul(tf.randomNormal([1600, 256]), tf.step(tf.sub(tf.randomUniform([1600, 256]), 0.9))));
  * const x = tf.randomNormal([1, 1600]);
  * tf.matMul(x, kernel).dispose(); // first sighting of the kernel: the stock kernel runs
- * const y = tf.matMul(x, kernel); // the sparse kernel, about 2.4x faster
+ * const y = tf.matMul(x, kernel); // the sparse kernel, about 3x faster
  * console.log(y.shape); // [1, 256]
  * ```
  *

@@ -25,17 +25,36 @@ export const MARGIN = 0.8;
 
 /** wasm: XNNPACK's GEMM against spmm.wat. */
 const WASM = {
-  /** Stock, per multiply-add: below 4 rows (a matrix-vector product), and from 4 rows on. */
-  denseRow: 0.14,
+  /**
+   * Stock, per call (measured 4-5 us even for a 4 x 4 weight), and per
+   * multiply-add: at one row (a matrix-vector product; measured 0.135), each
+   * further row below 4 as a share of the first (measured 0.3-0.8: the
+   * weights are read once for all rows), and from 4 rows on.
+   */
+  denseCall: 2500,
+  denseRow: 0.13,
+  denseRowExtra: 0.35,
   denseTile: 0.085,
-  /** spmv: one list entry at one row; spmvBlocked: one block at one row, plus each group of 4 channels. */
-  entryRow: 0.4,
-  blockRow: 0.6,
-  groupRow: 30,
-  /** spmm: one entry against a tile of 16 rows (of 4 rows below 16 rows); spmmBlocked: one block, 8 rows. */
+  /**
+   * Single rows (spmvGroups): one nonzero (measured 0.27-0.30), one output
+   * channel, and each row's copy and finiteness check with its calls into
+   * wasm (measured 0.25 us). spmvBlocked: one block (measured 0.42-0.5) and
+   * each group of 4 channels.
+   */
+  entryRow: 0.32,
+  channelRow: 2,
+  row: 300,
+  blockRow: 0.55,
+  groupRow: 10,
+  /**
+   * spmm: one entry against a tile of 16 rows (of 4 rows below 16 rows,
+   * measured 0.6); spmmBlocked: one block, 8 rows; and each call's scratch
+   * allocation and calls into wasm (measured 0.6 us).
+   */
   entryTile16: 2.5,
-  entryTile4: 0.6,
+  entryTile4: 0.65,
   blockTile8: 3,
+  tileCall: 700,
   /** Packing the activations into tiles and unpacking the output, per value. */
   pack: 1,
 };
@@ -65,24 +84,26 @@ export function choosePath(form: SparseForm, m: number, backend: 'wasm' | 'cpu')
     const sparse = entries * (Math.floor(m / 4) * CPU.entryTile4 + (m % 4) * CPU.entryRow);
     return sparse < MARGIN * m * k * n * (m < 4 ? CPU.denseRow : CPU.denseTile) ? 'spmm' : 'stock';
   }
-  let best: SparsePath = 'stock';
-  let cost = MARGIN * m * k * n * (m < 4 ? WASM.denseRow : WASM.denseTile);
-  let plain: number;
-  let blocked = Infinity;
+  // The stock kernel, and each sparse kernel that can run m rows: the single-row ones below 4 rows,
+  // the tiled ones at any number (below 4 rows, one partial tile of 4, or 8 for the blocked form).
+  const stock = WASM.denseCall +
+    (m < 4 ? k * n * WASM.denseRow * (1 + WASM.denseRowExtra * (m - 1)) : m * k * n * WASM.denseTile);
+  const packing = m * (k + n) * WASM.pack + WASM.tileCall;
+  const tiles = m >= 16 ? Math.ceil(m / 16) * WASM.entryTile16 : Math.ceil(m / 4) * WASM.entryTile4;
+  const candidates: [SparsePath, number][] = [['spmm', entries * tiles + packing]];
+  if (form.blocked !== null) candidates.push(['spmmBlocked', blocks * Math.ceil(m / 8) * WASM.blockTile8 + packing]);
   if (m < 4) {
-    plain = m * entries * WASM.entryRow;
-    if (form.blocked !== null) blocked = m * (blocks * WASM.blockRow + (n / 4) * WASM.groupRow);
-  } else {
-    const packing = m * (k + n) * WASM.pack;
-    const tiles = m >= 16 ? Math.ceil(m / 16) * WASM.entryTile16 : Math.ceil(m / 4) * WASM.entryTile4;
-    plain = entries * tiles + packing;
-    if (form.blocked !== null) blocked = blocks * Math.ceil(m / 8) * WASM.blockTile8 + packing;
+    candidates.push(['spmv', m * (form.nonZeros * WASM.entryRow + n * WASM.channelRow + WASM.row)]);
+    if (form.blocked !== null) candidates.push(['spmvBlocked', m * (blocks * WASM.blockRow + (n / 4) * WASM.groupRow + WASM.row)]);
   }
-  if (plain < cost) {
-    best = m < 4 ? 'spmv' : 'spmm';
-    cost = plain;
+  let best: SparsePath = 'stock';
+  let cost = MARGIN * stock;
+  for (const [path, estimate] of candidates) {
+    if (estimate < cost) {
+      best = path;
+      cost = estimate;
+    }
   }
-  if (blocked < cost) best = m < 4 ? 'spmvBlocked' : 'spmmBlocked';
   return best;
 }
 

@@ -8,7 +8,7 @@
  * `[inChannels, outChannels]` filter). Anything else is null: the stock
  * kernel runs it.
  */
-import {backend_util, util} from '@tensorflow/tfjs-core';
+import {util} from '@tensorflow/tfjs-core';
 import type {NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 
 /** The fused activations of tfjs's fused kernels. */
@@ -65,19 +65,19 @@ export function readMatMul(inputs: Inputs, attrs: NamedAttrMap): Product | null 
   const transposeB = attrs.transposeB === true;
   const rankA = a.shape.length;
   const rankB = b.shape.length;
-  if (util.sizeFromShape(b.shape.slice(0, -2)) !== 1) return null;
+  // A weight with batch axes must have a single matrix (its batch axes all 1).
+  for (let i = 0; i < rankB - 2; i++) if (b.shape[i] !== 1) return null;
   const rows = transposeA ? a.shape[rankA - 1] : a.shape[rankA - 2];
   const k = transposeA ? a.shape[rankA - 2] : a.shape[rankA - 1];
   const n = transposeB ? b.shape[rankB - 2] : b.shape[rankB - 1];
   if (k !== (transposeB ? b.shape[rankB - 1] : b.shape[rankB - 2]) || k === 0 || n === 0 || rows === 0) return null;
-  const batch = util.sizeFromShape(a.shape.slice(0, -2));
+  let batch = 1;
+  for (let i = 0; i < rankA - 2; i++) batch *= a.shape[i];
   if (batch === 0) return null;
-  let outer: number[];
-  try {
-    outer = backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  } catch {
-    return null;
-  }
+  // The output's batch axes: A's, broadcast against B's (all 1), which can only add leading 1s.
+  const outer: number[] = [];
+  for (let i = rankA; i < rankB; i++) outer.push(1);
+  for (let i = 0; i < rankA - 2; i++) outer.push(a.shape[i]);
   const fused = epilogue(inputs, attrs, n);
   if (fused === null) return null;
   return {

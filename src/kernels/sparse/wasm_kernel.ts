@@ -12,9 +12,9 @@ import type {DataId, DataType, NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-
 import {countRun, worthKeeping} from './plan';
 import type {Product} from './product';
 import {planOf, SparseCache, sizeOf, stockAtSize} from './sparse_cache';
-import {buildSparseForm} from './sparse_format';
-import {freeHeapForm, isWasmHeapBackend, runWasmSpmm, spmmInstance, toHeap} from './wasm_spmm';
-import type {HeapForm, WasmHeapBackend} from './wasm_spmm';
+import {buildRowLists, buildSparseForm} from './sparse_format';
+import {freeHeapForm, isWasmHeapBackend, rowsToHeap, runWasmSpmm, spmmInstance, toHeap} from './wasm_spmm';
+import type {HeapForm, SpmmExports, WasmHeapBackend} from './wasm_spmm';
 
 /** The part of `BackendWasm` used besides the heap. */
 interface WasmBackend extends WasmHeapBackend {
@@ -23,38 +23,53 @@ interface WasmBackend extends WasmHeapBackend {
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-const caches = new Map<object, SparseCache<HeapForm>>();
+/** What runWasmProduct keeps per backend: spmm.wat on its heap and its cache of sparse forms. */
+interface WasmState {
+  spmm: SpmmExports;
+  cache: SparseCache<HeapForm>;
+}
 
-function cacheOf(backend: WasmBackend): SparseCache<HeapForm> {
-  let cache = caches.get(backend);
-  if (cache === undefined) {
-    cache = new SparseCache<HeapForm>({
-      holds: (dataId) => backend.dataIdMap.has(dataId),
-      build: (weight, transposed) => {
-        const values = backend.typedArrayFromHeap(weight) as Float32Array;
-        const [k, n] = transposed ? weight.shape.slice(-2).reverse() : weight.shape.slice(-2);
-        const form = buildSparseForm(values, k, n, transposed);
-        if (!worthKeeping(form, 'wasm')) return {form: null, transposed, extra: null};
-        return {form, transposed, extra: toHeap(backend, form)};
-      },
-      free: (entry) => {
-        if (entry.extra !== null) freeHeapForm(backend, entry.extra);
-      },
-    });
-    caches.set(backend, cache);
+/** Per backend object: its state, or null when it is not a wasm backend spmm.wat can run on. */
+const states = new Map<object, WasmState | null>();
+
+function stateOf(backendObject: object): WasmState | null {
+  let state = states.get(backendObject);
+  if (state !== undefined) return state;
+  state = null;
+  if (isWasmHeapBackend(backendObject)) {
+    const backend = backendObject as WasmBackend;
+    const spmm = spmmInstance(backend);
+    if (spmm !== null) state = {spmm, cache: newCache(backend)};
   }
-  return cache;
+  states.set(backendObject, state);
+  return state;
+}
+
+function newCache(backend: WasmBackend): SparseCache<HeapForm> {
+  return new SparseCache<HeapForm>({
+    holds: (dataId) => backend.dataIdMap.has(dataId),
+    build: (weight, transposed) => {
+      const values = backend.typedArrayFromHeap(weight) as Float32Array;
+      const [k, n] = transposed ? weight.shape.slice(-2).reverse() : weight.shape.slice(-2);
+      const form = buildSparseForm(values, k, n, transposed);
+      if (!worthKeeping(form, 'wasm')) return {form: null, transposed, extra: null};
+      return {form, transposed, extra: toHeap(backend, form)};
+    },
+    free: (entry) => {
+      if (entry.extra !== null) freeHeapForm(backend, entry.extra);
+    },
+  });
 }
 
 /** How many weights have a cache entry on a wasm backend (for tests). */
 export function wasmCacheSize(backend: object): number {
-  return caches.get(backend)?.size ?? 0;
+  return states.get(backend)?.cache.size ?? 0;
 }
 
 /** Frees every sparse form on every wasm heap (on unregister). */
 export function clearWasmCaches(): void {
-  for (const cache of caches.values()) cache.clear();
-  caches.clear();
+  for (const state of states.values()) state?.cache.clear();
+  states.clear();
 }
 
 /** The unsigned byte offset of a tensor's data on the heap. */
@@ -67,11 +82,11 @@ const AFTER: Partial<Record<Product['activation'], string>> = {
 
 /** Runs `product` sparse on wasm, or returns null for the stock kernel. */
 export function runWasmProduct(product: Product, backendObject: object): TensorInfo | null {
-  if (!isWasmHeapBackend(backendObject)) return null;
+  const state = stateOf(backendObject);
+  if (state === null) return null;
   const backend = backendObject as WasmBackend;
-  const spmm = spmmInstance(backend);
-  if (spmm === null) return null;
-  const entry = cacheOf(backend).lookup(product.weight, product.transposeB);
+  const {spmm} = state;
+  const entry = state.cache.lookup(product.weight, product.transposeB);
   if (entry === null || entry.form === null || entry.extra === null || entry.transposed !== product.transposeB) return null;
   const {form} = entry;
   if (form.k !== product.k || form.n !== product.n) return null;
@@ -80,9 +95,12 @@ export function runWasmProduct(product: Product, backendObject: object): TensorI
     stockAtSize.set(product.weight.dataId, sizeOf(product.a));
     return null;
   }
+  const heapForm = entry.extra;
+  if (path === 'spmv' && heapForm.rows === undefined) heapForm.rows = rowsToHeap(backend, heapForm, buildRowLists(form));
   const {m, k, n, batches} = product;
   const a = offsetOf(backend, product.a);
-  if (spmm.finite(a, batches * m * k) === 0) return null;
+  // The single-row kernels check each row as they copy it; the tiled ones need A checked first.
+  if ((path === 'spmm' || path === 'spmmBlocked') && spmm.finite(a, batches * m * k) === 0) return null;
   const out = backend.makeOutput(product.outShape, 'float32');
   const outOffset = offsetOf(backend, out);
   const lo = product.activation === 'relu' || product.activation === 'relu6' ? 0 : -Infinity;
@@ -90,7 +108,7 @@ export function runWasmProduct(product: Product, backendObject: object): TensorI
   const bias = product.bias == null ? 0 : offsetOf(backend, product.bias);
   let done = outOffset !== 0;
   for (let b = 0; done && b < batches; b++) {
-    done = runWasmSpmm(backend, spmm, entry.extra, path, {
+    done = runWasmSpmm(backend, spmm, heapForm, path, {
       a: a + 4 * b * m * k, m, k, n, transposeA: product.transposeA, bias, lo, hi, out: outOffset + 4 * b * m * n,
     });
   }

@@ -7,15 +7,17 @@
  * the heap are made after every allocation, which may grow it.
  */
 import {heapAllocate} from '../../sparsity/wasm/magnitude_cut';
-import type {SparseForm, SparseLists} from './sparse_format';
+import type {RowLists, SparseForm, SparseLists} from './sparse_format';
 import {SPMM_WASM, SPMM_WASM_SHARED} from './spmm_module';
 
 /** The exports of spmm.wat (pointers are byte offsets into the heap). */
-interface SpmmExports {
+export interface SpmmExports {
   finite(p: number, n: number): number;
+  copyRow(src: number, colStride: number, k: number, dst: number): number;
   pack(a: number, rowStride: number, colStride: number, k: number, rows: number, t: number, dst: number): void;
   unpack(tile: number, n: number, rows: number, t: number, out: number): void;
-  spmv(n: number, counts: number, ks: number, ws: number, bias: number, lo: number, hi: number, out: number): void;
+  spmvGroups(groups: number, counts: number, blockKs: number, blockWs: number, ks: number, ws: number, perm: number,
+    bias: number, lo: number, hi: number, out: number): void;
   spmvBlocked(groups: number, counts: number, ks: number, ws: number, bias: number, lo: number, hi: number,
     out: number): void;
   spmm16(xt: number, n: number, counts: number, ks: number, ws: number, bias: number, lo: number, hi: number,
@@ -94,6 +96,24 @@ export interface HeapForm {
   xbuf: number;
   lists: HeapLists;
   blocked: HeapLists | null;
+  /**
+   * The row lists of the single-row kernel (`spmvGroups`), in their own
+   * allocation: undefined until {@link rowsToHeap} places them, on the first
+   * single-row product; null when the heap had no room.
+   */
+  rows?: HeapRows | null;
+}
+
+/** {@link RowLists} on the heap: byte offsets; `perm` holds byte offsets `4j`. */
+export interface HeapRows {
+  pointer: number;
+  groups: number;
+  counts: number;
+  blockKs: number;
+  blockWs: number;
+  ks: number;
+  ws: number;
+  perm: number;
 }
 
 const align16 = (bytes: number) => (bytes + 15) & ~15;
@@ -126,7 +146,38 @@ export function toHeap(backend: WasmHeapBackend, form: SparseForm): HeapForm | n
   return {pointer, xbuf, lists, blocked};
 }
 
+/**
+ * Copies `rows` to the heap as `form.rows` (their addresses into `form`'s
+ * row buffer); null when the heap has no room.
+ */
+export function rowsToHeap(backend: WasmHeapBackend, form: HeapForm, rows: RowLists): HeapRows | null {
+  const arrays = [rows.counts, rows.perm, rows.blockKs, rows.blockWs, rows.ks, rows.ws];
+  const pointer = heapAllocate(backend.wasm, arrays.reduce((sum, array) => sum + align16(array.byteLength), 0));
+  if (pointer === null) return null;
+  const buffer = backend.wasm.HEAPU8.buffer;
+  let at = pointer;
+  const place = (array: Int32Array | Float32Array, map?: (value: number) => number): number => {
+    const start = at;
+    const view = array instanceof Int32Array ?
+      new Int32Array(buffer, at, array.length) :
+      new Float32Array(buffer, at, array.length);
+    if (map === undefined) view.set(array);
+    else for (let i = 0; i < array.length; i++) view[i] = map(array[i]);
+    at += align16(array.byteLength);
+    return start;
+  };
+  const address = (k4: number) => (form.xbuf + k4) | 0;
+  const counts = place(rows.counts);
+  const perm = place(rows.perm, (j) => 4 * j);
+  const blockKs = place(rows.blockKs, address);
+  const blockWs = place(rows.blockWs);
+  const ks = place(rows.ks, address);
+  const ws = place(rows.ws);
+  return {pointer, groups: rows.perm.length / 4, counts, blockKs, blockWs, ks, ws, perm};
+}
+
 export function freeHeapForm(backend: WasmHeapBackend, form: HeapForm): void {
+  if (form.rows != null) backend.wasm._free(form.rows.pointer);
   backend.wasm._free(form.pointer);
 }
 
@@ -150,8 +201,11 @@ export interface WasmProduct {
 export type WasmPath = 'spmv' | 'spmvBlocked' | 'spmm' | 'spmmBlocked';
 
 /**
- * Runs one product on the heap. Returns false (writing nothing) when the
- * heap has no room for the scratch tiles.
+ * Runs one product on the heap. Returns false when the stock kernel must run
+ * it instead: a row of A holds NaN or an infinity (checked here, in the copy
+ * of each row, on the single-row paths; the caller checks A first on the
+ * tiled ones) or the heap has no room for the scratch tiles. What was
+ * written to the output is then meaningless.
  */
 export function runWasmSpmm(
     backend: WasmHeapBackend, spmm: SpmmExports, form: HeapForm, path: WasmPath, p: WasmProduct): boolean {
@@ -159,16 +213,18 @@ export function runWasmSpmm(
   const rowStride = p.transposeA ? 4 : 4 * k;
   const colStride = p.transposeA ? 4 * m : 4;
   if (path === 'spmv' || path === 'spmvBlocked') {
+    const rows = form.rows;
+    if (path === 'spmv' && rows == null) return false;
+    const l = form.blocked;
     for (let r = 0; r < m; r++) {
       // The row goes to the form's buffer, whose addresses the lists hold.
-      spmm.pack(p.a + r * rowStride, 0, colStride, k, 1, 1, form.xbuf);
+      if (spmm.copyRow(p.a + r * rowStride, colStride, k, form.xbuf) === 0) return false;
       const out = p.out + 4 * r * n;
-      if (path === 'spmv') {
-        const l = form.lists;
-        spmm.spmv(n, l.counts, l.ks, l.ws, p.bias, p.lo, p.hi, out);
+      if (rows != null && path === 'spmv') {
+        spmm.spmvGroups(rows.groups, rows.counts, rows.blockKs, rows.blockWs, rows.ks, rows.ws, rows.perm, p.bias, p.lo, p.hi,
+          out);
       } else {
-        const l = form.blocked!;
-        spmm.spmvBlocked(n / 4, l.counts, l.ks, l.ws, p.bias, p.lo, p.hi, out);
+        spmm.spmvBlocked(n / 4, l!.counts, l!.ks, l!.ws, p.bias, p.lo, p.hi, out);
       }
     }
     return true;

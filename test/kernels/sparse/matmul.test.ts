@@ -76,6 +76,52 @@ describe.each(['wasm', 'cpu'] as Backend[])('on %s', (backend) => {
         });
   }
 
+  if (backend === 'wasm') {
+    it.each(cross([5, 37, 64], [false, true], ['linear', 'relu6'] as const))(
+        'a single row with %i output channels (transposeA %s, %s unless transposed) runs the row kernel (spmv) and '
+        + 'matches the stock kernel',
+        (n, transposeA, activation) => {
+          const {a, b} = operands(1, 800, n, transposeA, false, 0.95);
+          const bias = tf.tensor1d(uniform(n, 16));
+          const before = sparseRuns.wasm.spmv ?? 0;
+          // tfjs-backend-wasm's own _FusedMatMul gets transposeA wrong (4.22); BatchMatMul gets it right.
+          const op = transposeA ?
+            () => tf.matMul(a, b, true, false) :
+            () => tf.fused.matMul({a, b, bias, activation});
+          expect(compareWithStock(backend, op)).toBe(1);
+          expect((sparseRuns.wasm.spmv ?? 0) - before).toBe(1);
+          tf.dispose([a, b, bias]);
+        });
+
+    it.each([0.7, 0.9])('a single row at %f sparsity (blocks and single entries) runs the row kernel', (sparsity) => {
+      const {a, b} = operands(1, 1600, 64, false, false, sparsity);
+      const bias = tf.tensor1d(uniform(64, 19));
+      const before = sparseRuns.wasm.spmv ?? 0;
+      expect(compareWithStock(backend, () => tf.fused.matMul({a, b, bias, activation: 'relu'}))).toBe(1);
+      expect((sparseRuns.wasm.spmv ?? 0) - before).toBe(1);
+      tf.dispose([a, b, bias]);
+    });
+
+    it.each([false, true])(
+        'three rows run the row kernel, and fall back to the stock kernel when only the last row is not finite '
+        + '(transposeA %s)', (transposeA) => {
+          const k = 800;
+          const w = tf.tensor2d(sparseValues(k, 64, 0.95, 'unstructured', 17), [k, 64]);
+          const values = uniform(3 * k, 18);
+          const a = tf.tensor2d(values, transposeA ? [k, 3] : [3, k]);
+          const before = sparseRuns.wasm.spmv ?? 0;
+          expect(compareWithStock(backend, () => tf.matMul(a, w, transposeA, false))).toBe(1);
+          expect((sparseRuns.wasm.spmv ?? 0) - before).toBe(1);
+          // Row 2's value at k = 10: the last one copied, after rows 0 and 1 ran.
+          values[transposeA ? 10 * 3 + 2 : 2 * k + 10] = NaN;
+          const poisoned = tf.tensor2d(values, transposeA ? [k, 3] : [3, k]);
+          expect(compareWithStock(backend, () => tf.matMul(poisoned, w, transposeA, false))).toBe(0);
+          const y = tf.matMul(poisoned, w, transposeA, false).dataSync();
+          expect(y.slice(2 * 64).every(Number.isNaN)).toBe(true);
+          tf.dispose([w, a, poisoned]);
+        });
+  }
+
   it('runs batched activations against one weight (3D a, transposed or not)', () => {
     const w = tf.tensor3d(sparseValues(256, 32, 0.9, 'unstructured', 21), [1, 256, 32]);
     for (const transposeA of [false, true]) {
@@ -87,7 +133,8 @@ describe.each(['wasm', 'cpu'] as Backend[])('on %s', (backend) => {
   });
 
   it('falls back to the stock kernel for a dense weight', () => {
-    const {a, b} = operands(8, 64, 32, false, false, 0.1);
+    // Large enough that the stock kernel's fixed cost per call (about 4 us on wasm) does not decide.
+    const {a, b} = operands(8, 256, 128, false, false, 0.1);
     expect(compareWithStock(backend, () => tf.matMul(a, b))).toBe(0);
     tf.dispose([a, b]);
   });
