@@ -22,8 +22,10 @@ export class PackageError extends Error {
   }
 
   /**
-   * For a class registered with {@link brandErrorClass}: whether `value`
-   * carries its brand; for any other subclass, the usual prototype test.
+   * For the package's own error classes: whether `value` carries the class's
+   * brand, so that the errors of every build of this package loaded in the
+   * process pass (its ESM and its CJS build); for any other subclass, the
+   * usual prototype test.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
     const brand = BRANDS.get(this);
