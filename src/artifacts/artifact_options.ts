@@ -38,11 +38,11 @@ export function excludePatterns(caller: string, value: unknown): Array<string | 
   });
 }
 
-/** The `onProgress` option: a function or undefined. */
-export function progressCallback(caller: string, value: unknown): ProgressCallback | undefined {
+/** The `onProgress` option (or another callback option, `name`): a function or undefined. */
+export function progressCallback(caller: string, value: unknown, name = 'onProgress'): ProgressCallback | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') {
-    throw new TypeError(argumentMessage(caller, 'onProgress', 'must be a function', value));
+    throw new TypeError(argumentMessage(caller, name, 'must be a function', value));
   }
   return value as ProgressCallback;
 }

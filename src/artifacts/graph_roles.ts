@@ -77,6 +77,21 @@ function useAt(node: GraphNode, index: number): Use {
   return GENERIC;
 }
 
+/** Ops that read a weight as a table of rows (an embedding): a weight operand, as kernels are. */
+const LOOKUPS = new Set(['GatherV2', 'Gather', 'ResourceGather', 'GatherNd']);
+
+/**
+ * Whether a graph model's weight is a weight operand, worth quantizing: a kernel (the filter or matrix
+ * of a convolution, a depthwise convolution or a MatMul), a table only lookup ops read, or a weight no
+ * known op reads (its use is unknown: it is treated as before). Constants that elementwise, shape or
+ * other ops read (`Add`/`Mul` operands such as folded batch-norm terms, normalisation constants or
+ * anchors, `Reshape`/`Concat`/`Pad` operands, PReLU alphas) are not: they are small or sensitive, and
+ * an error in them moves every output that reads them.
+ */
+export function isWeightOperand(role: ArtifactWeightRole): boolean {
+  return role.ops.length === 0 || role.kernel !== null || role.ops.every((op) => LOOKUPS.has(op));
+}
+
 /** `name`, `name:1` and `^name` (a control input) all name the node `name`; control inputs are not data. */
 function inputNode(input: string): string | null {
   if (input.startsWith('^')) return null;

@@ -8,6 +8,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
+import {FLOAT16_MAX} from '../quantization/codecs';
 import {elementCount} from '../quantization/manifest';
 import type {QuantizationDtype} from '../quantization/quantize';
 import {CodecOptions, resolveCodecOptions, schemeLabel} from '../quantization/quantize_options';
@@ -20,8 +21,10 @@ import {
   withWeights,
   yieldIfBusy,
 } from './artifact_options';
-import {encodeWeight} from './encode_weight';
-import {detectModelFormat} from './model_format';
+import {EncodedWeight, encodeWeight} from './encode_weight';
+import {isWeightOperand} from './graph_roles';
+import {FLOAT16_BUDGET, FLOAT16_FALLBACK_ERROR, channelErrors, mseClippedValues} from './int8_error';
+import {ModelFormat, detectModelFormat} from './model_format';
 import {ArtifactWeightRole, describeArtifactWeights, isExcluded} from './weight_role';
 import {WeightEntry, concatBytes, decodeFloat32, isFloatWeight, readWeightEntries} from './weight_values';
 
@@ -61,13 +64,24 @@ export interface QuantizeArtifactsOptions {
   exclude?: ReadonlyArray<string | RegExp>;
   /** Called after each weight with the number of weights done and their total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called for each weight of a graph model stored as float16 instead of int8 because int8 would
+   * ruin it (see {@link quantizeArtifacts}), with its name and its int8 error: the median over the
+   * consuming op's output channels of the RMS error relative to the channel's RMS (1 = the channel
+   * is lost).
+   */
+  onFloat16Fallback?: (weight: {name: string; int8Error: number}) => void;
 }
 
-const KNOWN_OPTIONS = ['dtype', 'perChannel', 'minElements', 'exclude', 'onProgress'];
+/** A weight {@link quantizeArtifacts} kept in float16 instead of int8, and the int8 error that decided it. */
+type Float16Fallback = {name: string; int8Error: number};
+
+const KNOWN_OPTIONS = ['dtype', 'perChannel', 'minElements', 'exclude', 'onProgress', 'onFloat16Fallback'];
 
 interface Resolved extends CodecOptions {
   exclude: Array<string | RegExp>;
   onProgress?: ProgressCallback;
+  onFloat16Fallback?: (weight: Float16Fallback) => void;
 }
 
 function resolveOptions(options: unknown): Resolved {
@@ -75,15 +89,70 @@ function resolveOptions(options: unknown): Resolved {
   return {
     ...resolveCodecOptions(CALLER, o),
     exclude: excludePatterns(CALLER, o.exclude), onProgress: progressCallback(CALLER, o.onProgress),
+    onFloat16Fallback: progressCallback(CALLER, o.onFloat16Fallback, 'onFloat16Fallback') as
+        Resolved['onFloat16Fallback'],
   };
 }
 
-/** Whether a weight is quantized: float32, not a bias, large enough, not excluded. */
-function isQuantized(entry: WeightEntry, role: ArtifactWeightRole | undefined, options: Resolved): boolean {
+/**
+ * Whether a weight is quantized: float32, not a bias, large enough, not excluded, and (graph models)
+ * a weight operand: not a constant that only elementwise, shape or other non-weight ops read.
+ */
+function isQuantized(entry: WeightEntry, role: ArtifactWeightRole | undefined, options: Resolved,
+    format: ModelFormat): boolean {
   const {spec} = entry;
   if (!isFloatWeight(spec) || elementCount(spec.shape) < options.minElements) return false;
   if (role?.isBias ?? spec.name.endsWith('/bias')) return false;
+  if (format === 'graph' && role !== undefined && !isWeightOperand(role)) return false;
   return role === undefined || !isExcluded(role, options.exclude);
+}
+
+/** A graph model's weight as int8 codes, and how much int8 loses of it (the median of {@link channelErrors}). */
+interface GraphInt8 {
+  int8: EncodedWeight;
+  error: number;
+}
+
+/**
+ * A graph model's weight as int8 codes: per channel along the consuming op's output channels; per
+ * tensor with the MSE-optimal clipping range when that lowers the mean error of the consuming op's
+ * significant output channels (max|w| at least a tenth of the weight's; each error relative to the
+ * channel's size), else with max|w|.
+ */
+function encodeGraphInt8(spec: tf.io.WeightsManifestEntry, role: ArtifactWeightRole | undefined, values: Float32Array,
+    options: Resolved): GraphInt8 {
+  const axis = options.perChannel ? role?.channelAxis ?? null : null;
+  const errorAxis = role?.channelAxis ?? null;
+  const int8 = encodeWeight(CALLER, spec, values, 'int8', axis);
+  const error = channelErrors(values, decodeFloat32(int8), spec.shape, errorAxis);
+  if (axis === null) {
+    const clipped = mseClippedValues(values);
+    if (clipped !== values) {
+      const alternative = encodeWeight(CALLER, spec, clipped, 'int8', null);
+      const alternativeError = channelErrors(values, decodeFloat32(alternative), spec.shape, errorAxis);
+      if (alternativeError.significant < error.significant) return {int8: alternative, error: alternativeError.median};
+    }
+  }
+  return {int8, error: error.median};
+}
+
+/**
+ * The weights (indices into `candidates`) kept in float16: those whose int8 error is above
+ * {@link FLOAT16_FALLBACK_ERROR}, worst first, while they hold at most {@link FLOAT16_BUDGET} of the
+ * quantized elements (so that the model stays within 10% of its all-int8 size).
+ */
+function float16Choices(candidates: ReadonlyArray<{elements: number; error: number}>): Set<number> {
+  const total = candidates.reduce((sum, c) => sum + c.elements, 0);
+  let spent = 0;
+  const chosen = new Set<number>();
+  const order = candidates.map((_c, i) => i).filter((i) => candidates[i].error > FLOAT16_FALLBACK_ERROR)
+      .sort((a, b) => candidates[b].error - candidates[a].error);
+  for (const i of order) {
+    if (spent + candidates[i].elements > FLOAT16_BUDGET * total) continue;
+    spent += candidates[i].elements;
+    chosen.add(i);
+  }
+  return chosen;
 }
 
 /**
@@ -141,14 +210,24 @@ export async function quantizeArtifacts(
   const specs: tf.io.WeightsManifestEntry[] = [];
   const parts: Uint8Array[] = [];
   const clock = {time: Date.now()};
+  // Graph models at int8: every weight is encoded first, then the float16 fallbacks are chosen.
+  const pending: Array<{index: number; values: Float32Array; elements: number} & GraphInt8> = [];
+  const graphInt8 = format === 'graph' && resolved.dtype === 'int8';
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     const role = roles.get(entry.spec.name);
-    if (isQuantized(entry, role, resolved)) {
-      const axis = resolved.perChannel ? role?.channelAxis ?? null : null;
-      const encoded = encodeWeight(CALLER, entry.spec, decodeFloat32(entry), resolved.dtype, axis);
-      specs.push(encoded.spec);
-      parts.push(encoded.bytes);
+    if (isQuantized(entry, role, resolved, format)) {
+      const values = decodeFloat32(entry);
+      if (graphInt8) {
+        pending.push({index: i, values, elements: values.length, ...encodeGraphInt8(entry.spec, role, values, resolved)});
+        specs.push(entry.spec);
+        parts.push(entry.bytes);
+      } else {
+        const axis = resolved.perChannel ? role?.channelAxis ?? null : null;
+        const encoded = encodeWeight(CALLER, entry.spec, values, resolved.dtype, axis);
+        specs.push(encoded.spec);
+        parts.push(encoded.bytes);
+      }
     } else {
       specs.push(deepCopy(entry.spec));
       parts.push(entry.bytes);
@@ -156,6 +235,16 @@ export async function quantizeArtifacts(
     resolved.onProgress?.(i + 1, entries.length);
     await yieldIfBusy(clock);
   }
+  const float16 = float16Choices(pending);
+  pending.forEach((p, k) => {
+    let encoded = p.int8;
+    if (float16.has(k) && !p.values.some((v) => Math.abs(v) > FLOAT16_MAX)) {
+      encoded = encodeWeight(CALLER, p.int8.spec, p.values, 'float16', null);
+      resolved.onFloat16Fallback?.({name: encoded.spec.name, int8Error: p.error});
+    }
+    specs[p.index] = encoded.spec;
+    parts[p.index] = encoded.bytes;
+  });
   return withWeights(artifacts, format === 'graph' ? 'graph-model' : 'layers-model',
       `tfjs-model-optimization quantizeArtifacts (${schemeLabel(resolved)})`, specs, concatBytes(parts));
 }

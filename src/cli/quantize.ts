@@ -74,8 +74,10 @@ async function run(args: string[], io: CliIO): Promise<number> {
   });
   if (parsed === null) return 0;
   const resolved = options(NAME, parsed.values);
+  const fallbacks: Array<{name: string; int8Error: number}> = [];
   const {artifacts, result: quantized, written} = await transformModel(io, parsed.input, parsed.outDir, parsed.force,
-      'quantizing', 'quantizeArtifacts', (model, onProgress) => quantizeArtifacts(model, {...resolved, onProgress}));
+      'quantizing', 'quantizeArtifacts', (model, onProgress) =>
+        quantizeArtifacts(model, {...resolved, onProgress, onFloat16Fallback: (w) => fallbacks.push(w)}));
   const changed = quantized.weightSpecs!.filter((spec, i) =>
     JSON.stringify(spec.quantization) !== JSON.stringify(artifacts.weightSpecs![i].quantization)).length;
   const before = await gzippedModelSize(artifacts);
@@ -85,6 +87,9 @@ async function run(args: string[], io: CliIO): Promise<number> {
   io.out(`${written}: ${changed} of ${quantized.weightSpecs!.length} weights quantized ` +
       `(${resolved.dtype}${layout}); ` +
       `gzipped ${formatBytes(before)} -> ${formatBytes(after)} (${formatRatio(before, after)} smaller)`);
+  for (const w of fallbacks) {
+    io.out(`kept in float16: ${w.name} (int8 would lose ${(100 * w.int8Error).toFixed(1)}% of its median channel)`);
+  }
   if (resolved.perChannel) {
     const loader = quantized.format === 'graph-model' ? 'loadQuantizedGraphModel' : 'loadQuantizedLayersModel';
     io.out(`load it with ${loader} from ${PROGRAM} (stock tfjs loaders reject per-channel weights)`);

@@ -21,9 +21,19 @@ export const HUMAN_MODELS = path.resolve('node_modules/@vladmandic/human/models'
  * - iris: landmarks (MediaPipe iris, 228 values), float32, 2.6 MB;
  * - liveness: classification with Dense layers (`_FusedMatMul`), float32, 0.6 MB;
  * - antispoof: classification, weights already float16-quantized by the converter, 0.9 MB;
- * - handtrack: detection with control flow, weights already uint8-quantized, 3 MB.
+ * - handtrack: detection with control flow, weights already uint8-quantized, 3 MB;
+ * - blazeface: face detection (MediaPipe BlazeFace, 256x256 input, 896 anchors: box regressors and
+ *   raw score logits), float32 holding float16 values (converted from a float16 model), 0.5 MB.
  */
 export type HumanModel = 'emotion' | 'iris' | 'liveness' | 'antispoof' | 'handtrack' | 'blazeface';
+
+/**
+ * The batch each model's error is measured on (bench/graph_accuracy.ts, the tests): 8 images, 2 for
+ * iris (the largest), 1 for blazeface (its batch axis is fixed at 1).
+ */
+export const FIXTURE_BATCH: Readonly<Record<HumanModel, number>> = {
+  emotion: 8, iris: 2, liveness: 8, antispoof: 8, handtrack: 1, blazeface: 1,
+};
 
 /** The model.json path of a fixture model. */
 export function humanModelPath(name: HumanModel): string {
