@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/training_kernels.ts [--quick] [--profile] [--kernels]
  *   npm run bench:kernels -- [--quick] [--profile] [--kernels]
+ *   npx tsx bench/training_kernels.ts --mobilenet
  *
  * For each backend: the median time of one training batch (`trainOnBatch`)
  * and of one inference batch (`predict` + read) on the same batch of 250,
@@ -12,6 +13,11 @@
  * batch (tf.profile); `--kernels` adds wasm kernels one by one, stock against
  * ours, on the seed CNN's shapes at batch 250. Prints a table and writes every
  * figure, with the machine, to bench/results-training-kernels.json (git-ignored).
+ *
+ * `--mobilenet` instead profiles the MobileNetV2-style model of issue 20 on
+ * wasm (64x64x3, batch 32, Adam): the median times of a training and an
+ * inference batch, and the kernel time of one more training batch by kernel
+ * name (tf.profile), largest first. Prints only.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,12 +29,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 
 import {registerTrainingKernels, unregisterTrainingKernels} from '../src';
-import {seedCnn, syntheticBatch} from './seed_cnn';
+import {mobileNetV2Style} from './models';
+import {disposeWithOptimizer, seedCnn, syntheticBatch} from './seed_cnn';
 import {cpuModel} from './machine';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
 const kernelsToo = process.argv.includes('--kernels');
+const mobilenet = process.argv.includes('--mobilenet');
 const resultsFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results-training-kernels.json');
 
 interface Row {
@@ -164,7 +172,55 @@ async function measureWasmKernels(): Promise<KernelRow[]> {
 }
 
 
+/** `--mobilenet`: a training batch of the MobileNetV2-style model on wasm, its ratio to inference and its kernels. */
+async function profileMobileNet(): Promise<void> {
+  await tf.setBackend('wasm');
+  registerTrainingKernels();
+  const batch = 32;
+  const model = mobileNetV2Style();
+  model.compile({optimizer: tf.train.adam(), loss: 'categoricalCrossentropy'});
+  const x = tf.randomUniform([batch, 64, 64, 3], -1, 1, 'float32', 1);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({length: batch}, (_, i) => i % 10), 'int32'), 10));
+  try {
+    const trainMs = await timeIt(async () => {
+      await model.trainOnBatch(x, y);
+    }, 3, quick ? 3 : 7);
+    const predictMs = await timeIt(async () => {
+      const out = model.predict(x) as tf.Tensor;
+      await out.data();
+      out.dispose();
+    }, 2, quick ? 3 : 7);
+    const info = await tf.profile(async () => {
+      await model.trainOnBatch(x, y);
+    });
+    const byName = new Map<string, {ms: number; calls: number}>();
+    let total = 0;
+    for (const kernel of info.kernels) {
+      const entry = byName.get(kernel.name) ?? {ms: 0, calls: 0};
+      entry.ms += kernel.kernelTimeMs as number;
+      entry.calls++;
+      total += kernel.kernelTimeMs as number;
+      byName.set(kernel.name, entry);
+    }
+    console.log(`${os.cpus().length} x ${cpuModel()}, Node ${process.version}, load average ${os.loadavg()[0].toFixed(2)}`);
+    console.log(`MobileNetV2-style, wasm, batch ${batch}: train ${trainMs.toFixed(0)} ms, predict ${predictMs.toFixed(0)} ms ` +
+        `(median), ratio ${(trainMs / predictMs).toFixed(2)}x`);
+    console.log(`one profiled training batch: ${info.kernels.length} kernels, ${total.toFixed(0)} ms of kernel time`);
+    for (const [name, {ms, calls}] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) {
+      console.log(`  ${name.padEnd(38)} ${ms.toFixed(1).padStart(7)} ms ${(100 * ms / total).toFixed(1).padStart(5)}%  x${calls}`);
+    }
+  } finally {
+    tf.dispose([x, y]);
+    disposeWithOptimizer(model);
+    unregisterTrainingKernels();
+  }
+}
+
 async function main(): Promise<void> {
+  if (mobilenet) {
+    await profileMobileNet();
+    return;
+  }
   const machine = {
     cpus: os.cpus().length,
     cpuModel: cpuModel(),

@@ -19,6 +19,7 @@ import wabtFactory from 'wabt';
 const MODULES = [
   {wat: '../src/sparsity/wasm/magnitude.wat', out: '../src/sparsity/wasm/magnitude_module.ts', name: 'MAGNITUDE_WASM'},
   {wat: '../src/kernels/sparse/spmm.wat', out: '../src/kernels/sparse/spmm_module.ts', name: 'SPMM_WASM'},
+  {wat: '../src/kernels/simd/training.wat', out: '../src/kernels/simd/training_module.ts', name: 'TRAINING_WASM'},
 ].map((m) => ({...m, wat: fileURLToPath(new URL(m.wat, import.meta.url)), out: fileURLToPath(new URL(m.out, import.meta.url))}));
 const PLAIN_IMPORT = '(import "env" "memory" (memory 0))';
 const SHARED_IMPORT = '(import "env" "memory" (memory 0 65536 shared))';

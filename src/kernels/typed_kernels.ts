@@ -24,8 +24,19 @@ type Shape4 = [number, number, number, number];
 
 const allFloat32 = (...tensors: TensorInfo[]) => tensors.every((t) => t.dtype === 'float32');
 
-/** DepthwiseConv2dNativeBackpropFilter (stock wasm has none; stock cpu reads through TensorBuffer.get). */
-export function depthwiseFilterGradientKernel(io: BackendIO): TrainingKernel {
+/**
+ * A backend's own form of a depthwise gradient (wasm: the SIMD kernels of
+ * `simd/training_simd.ts`), tried before the JavaScript math; null when it
+ * does not apply to these inputs.
+ */
+export type DepthwiseGradientFast =
+    (backend: object, a: TensorInfo, b: TensorInfo, info: backend_util.Conv2DInfo) => TensorInfo | null;
+
+/**
+ * DepthwiseConv2dNativeBackpropFilter (stock wasm has none; stock cpu reads
+ * through TensorBuffer.get). `fast(backend, x, dy, info)`, when given, runs first.
+ */
+export function depthwiseFilterGradientKernel(io: BackendIO, fast?: DepthwiseGradientFast): TrainingKernel {
   return {
     kernelName: DepthwiseConv2dNativeBackpropFilter,
     build: (replaced) => (args) => {
@@ -34,6 +45,8 @@ export function depthwiseFilterGradientKernel(io: BackendIO): TrainingKernel {
       if (!allFloat32(x, dy)) return delegate(replaced, args, DepthwiseConv2dNativeBackpropFilter, io.backendName, 'non-float32 data');
       const info = backend_util.computeConv2DInfo(
           x.shape as Shape4, attrs.filterShape, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, true);
+      const result = fast?.(args.backend, x, dy, info);
+      if (result != null) return result;
       return io.produce(args.backend, info.filterShape,
           (out, read) => depthwiseFilterGradient(read.floats(x), read.floats(dy), info, out));
     },
@@ -43,9 +56,9 @@ export function depthwiseFilterGradientKernel(io: BackendIO): TrainingKernel {
 /**
  * DepthwiseConv2dNativeBackpropInput (stock wasm has none). Honours
  * dilations, which the stock cpu kernel ignores; tfjs never asks for a
- * dilated depthwise gradient.
+ * dilated depthwise gradient. `fast(backend, dy, filter, info)`, when given, runs first.
  */
-export function depthwiseInputGradientKernel(io: BackendIO): TrainingKernel {
+export function depthwiseInputGradientKernel(io: BackendIO, fast?: DepthwiseGradientFast): TrainingKernel {
   return {
     kernelName: DepthwiseConv2dNativeBackpropInput,
     build: (replaced) => (args) => {
@@ -54,6 +67,8 @@ export function depthwiseInputGradientKernel(io: BackendIO): TrainingKernel {
       if (!allFloat32(dy, filter)) return delegate(replaced, args, DepthwiseConv2dNativeBackpropInput, io.backendName, 'non-float32 data');
       const info = backend_util.computeConv2DInfo(
           attrs.inputShape, filter.shape as Shape4, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, true);
+      const result = fast?.(args.backend, dy, filter, info);
+      if (result != null) return result;
       return io.produce(args.backend, info.inShape,
           (out, read) => depthwiseInputGradient(read.floats(dy), read.floats(filter), info, out));
     },

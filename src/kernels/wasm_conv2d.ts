@@ -16,6 +16,7 @@ import {nonzeroFraction, sparseFilterGradient, sparseInputGradient} from './conv
 import {gatherRows, nonzeroRows, patchCount, patchLength, scatterAddPatches} from './im2col';
 import {delegate, runKernel, WASM_IO, wasmFloats} from './kernel_util';
 import type {TrainingKernel, WasmBackendLike} from './kernel_util';
+import {isPointwise, simdConvFilterGradient, simdPointwiseInputGradient, trainingSimd} from './simd/training_simd';
 
 const WASM = 'wasm';
 
@@ -34,10 +35,33 @@ const SPARSE_NS_PER_MULTIPLY_ADD = 1.6;
 const SPARSE_NS_PER_DY_ENTRY = 2.2;
 /** One patch element scattered back onto the input in JavaScript. */
 const SCATTER_NS_PER_ELEMENT = 2.2;
+/**
+ * One multiply-add of the SIMD filter gradient (simd/training.wat, 16-20
+ * GFLOP/s), counted over its 4 x 8 tiles: channel counts rounded up to 4.
+ */
+const SIMD_FILTER_NS_PER_MULTIPLY_ADD = 0.12;
+/** The same for the SIMD product of a 1x1 input gradient (26-30 GFLOP/s). */
+const SIMD_PRODUCT_NS_PER_MULTIPLY_ADD = 0.08;
+/** One dy entry sampled by `nonzeroFraction` (a random walk over at most 2^16 of them). */
+const DENSITY_NS_PER_SAMPLE = 15;
+
+/** `n` rounded up to a multiple of 4 (the SIMD kernels' tiles cover channels four at a time). */
+const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /** The expected time of the sparse loops: a scan of dy, and one patch-long multiply-add per nonzero entry. */
 function sparseNs(info: backend_util.Conv2DInfo, dy: Float32Array): number {
   return dy.length * (SPARSE_NS_PER_DY_ENTRY + nonzeroFraction(dy) * patchLength(info) * SPARSE_NS_PER_MULTIPLY_ADD);
+}
+
+/**
+ * Whether the sparse loops are expected to beat a SIMD kernel that takes
+ * `simdNs`. dy's density is sampled only when the sparse loops' least cost
+ * (their scan of dy) and the sampling leave them a chance.
+ */
+function sparseBeatsSimd(info: backend_util.Conv2DInfo, backend: WasmBackendLike, dy: TensorInfo, simdNs: number): boolean {
+  const entries = patchCount(info) * info.outChannels;
+  const samplingNs = Math.min(entries, 1 << 16) * DENSITY_NS_PER_SAMPLE;
+  return entries * SPARSE_NS_PER_DY_ENTRY + samplingNs < simdNs && sparseNs(info, wasmFloats(backend, dy)) < simdNs;
 }
 
 /** Padding of a stride-1 helper convolution: top, bottom, left, right. */
@@ -113,9 +137,12 @@ function filterGradientByConvolution(
 }
 
 /**
- * The wasm Conv2DBackpropFilter kernel (missing from stock wasm): the sparse
- * loops or {@link filterGradientByConvolution}, whichever the cost model
- * expects to be faster.
+ * The wasm Conv2DBackpropFilter kernel (missing from stock wasm): the SIMD
+ * rank-1 updates of simd/training.wat (2-8x faster than the XNNPACK
+ * convolution on MobileNetV2's and the seed CNN's layers, dense dy), unless
+ * the cost model expects the sparse loops to be faster; without SIMD (or
+ * with fewer than 4 output channels) the sparse loops or
+ * {@link filterGradientByConvolution}, whichever the cost model prefers.
  */
 export const wasmConv2DBackpropFilter: TrainingKernel = {
   kernelName: Conv2DBackpropFilter,
@@ -129,13 +156,19 @@ export const wasmConv2DBackpropFilter: TrainingKernel = {
       return delegate(replaced, args, Conv2DBackpropFilter, WASM, 'NCHW or non-float32 data');
     }
     const backend = args.backend as WasmBackendLike;
+    const sparse = () => WASM_IO.produce(backend, info.filterShape,
+        (out, read) => sparseFilterGradient(read.floats(x), read.floats(dy), info, out));
+    if (trainingSimd(backend) !== null && info.outChannels >= 4) {
+      const simdNs = patchCount(info) * info.filterHeight * info.filterWidth * roundUp4(info.inChannels) *
+        roundUp4(info.outChannels) * SIMD_FILTER_NS_PER_MULTIPLY_ADD;
+      if (sparseBeatsSimd(info, backend, dy, simdNs)) return sparse();
+      const result = simdConvFilterGradient(backend, x, dy, info);
+      if (result !== null) return result;
+    }
     // The convolution repacks dy as its filter, then multiplies every element.
     const dyElements = patchCount(info) * info.outChannels;
     const convolutionNs = dyElements * (patchLength(info) * XNNPACK_NS_PER_MULTIPLY_ADD + XNNPACK_NS_PER_PACKED_ELEMENT);
-    if (sparseNs(info, wasmFloats(backend, dy)) < convolutionNs) {
-      return WASM_IO.produce(backend, info.filterShape,
-          (out, read) => sparseFilterGradient(read.floats(x), read.floats(dy), info, out));
-    }
+    if (sparseNs(info, wasmFloats(backend, dy)) < convolutionNs) return sparse();
     return filterGradientByConvolution(backend, x, dy, info);
   },
 };
@@ -196,7 +229,8 @@ function inputGradientByProduct(
  * flipped filter (see {@link flippedFilter}), padded by `filterSize - 1 - pad`
  * on the leading side; XNNPACK runs it. Other strides go through
  * {@link inputGradientByProduct}, and a very sparse dy through the sparse
- * loops. The stock kernel is a scalar loop.
+ * loops. A 1x1 stride-1 convolution's input gradient, a single product,
+ * runs in SIMD (simd/training.wat) when it can. The stock kernel is a scalar loop.
  */
 export const wasmConv2DBackpropInput: TrainingKernel = {
   kernelName: Conv2DBackpropInput,
@@ -210,6 +244,13 @@ export const wasmConv2DBackpropInput: TrainingKernel = {
       return delegate(replaced, args, Conv2DBackpropInput, WASM, 'NCHW or non-float32 data');
     }
     const backend = args.backend as WasmBackendLike;
+    // A 1x1 convolution's input gradient is one product: SIMD, unless the sparse loops are expected to be faster.
+    if (isPointwise(info) && info.inChannels >= 4 && trainingSimd(backend) !== null) {
+      const simdNs =
+        patchCount(info) * roundUp4(info.inChannels) * roundUp4(info.outChannels) * SIMD_PRODUCT_NS_PER_MULTIPLY_ADD;
+      const dx = sparseBeatsSimd(info, backend, dy, simdNs) ? null : simdPointwiseInputGradient(backend, dy, filter, info);
+      if (dx !== null) return dx;
+    }
     const top = info.filterHeight - 1 - info.padInfo.top;
     const left = info.filterWidth - 1 - info.padInfo.left;
     const bottom = info.inHeight - info.outHeight - top + info.filterHeight - 1;

@@ -1,0 +1,466 @@
+/**
+ * The SIMD training kernels of training.wat on tfjs-backend-wasm's heap: the
+ * two depthwise convolution gradients, the convolution filter gradient, the
+ * input gradient of 1x1 convolutions (NHWC, float32), ReLU6's and
+ * BatchNormalization's gradients, and per-channel sums and means.
+ * Each function returns the gradient as a new tensor on the heap, or null
+ * when it cannot run (no SIMD, the heap's memory not found, fewer than 4
+ * channels, no room for scratch): the caller then takes its JavaScript or
+ * XNNPACK path.
+ *
+ * The filter gradients sum each rectangle of at most {@link MAX_TAP_PIXELS}
+ * output pixels (or one output row, when a row is longer) in float32, and
+ * add the rectangles' sums in float64.
+ */
+import {util} from '@tensorflow/tfjs-core';
+import type {backend_util, TensorInfo} from '@tensorflow/tfjs-core';
+
+import type {WasmBackendLike} from '../kernel_util';
+import {TRAINING_WASM, TRAINING_WASM_SHARED} from './training_module';
+import {heapAllocate, instantiateOnHeap, isWasmHeapBackend} from './wasm_instance';
+import type {WasmHeapBackend} from './wasm_instance';
+
+/** The exports of training.wat (pointers and offsets in bytes; see the .wat file for the tables). */
+export interface TrainingExports {
+  dwFilter(x: number, dy: number, c: number, m: number, xPix: number, xRow: number, dyPix: number, dyRow: number,
+    taps: number, nTaps: number, acc: number, tmp: number): void;
+  dwInput(dy: number, f: number, dx: number, c: number, m: number, inH: number, inW: number, hTab: number,
+    wTab: number, stride: number): void;
+  convFilter(x: number, dy: number, ci: number, co: number, xPix: number, xRow: number, dyPix: number, dyRow: number,
+    taps: number, nTaps: number, acc: number, tmp: number): void;
+  gemm(a: number, lda: number, b: number, c: number, ldc: number, m: number, n: number, k: number): void;
+  clipGrad(x: number, dy: number, out: number, n: number, lo: number, hi: number): void;
+  colSums(x: number, rows: number, c: number, sums: number): void;
+  bnGrad(x: number, dy: number, dx: number, rows: number, c: number, mean: number, q: number, t: number,
+    sums: number): void;
+}
+
+/** The backend: tfjs-backend-wasm's `BackendWasm`, as the kernels and the heap see it. */
+type Backend = WasmBackendLike & WasmHeapBackend;
+
+/** Longest float32 sum of the filter gradients: output pixels per rectangle (then float64). */
+export const MAX_TAP_PIXELS = 1024;
+
+/**
+ * Bytes of x and dy a convolution filter gradient works on at once: every
+ * 4 x 8 tile passes over them, so they should stay in cache (64 KB: the
+ * fastest of 16-256 KB on MobileNetV2's layers, 20-35% ahead of 256 KB).
+ */
+const CHUNK_BYTES = 1 << 16;
+
+/** training.wat on `backend`'s heap, or null where it cannot run. */
+export function trainingSimd(backend: object): TrainingExports | null {
+  if (!isWasmHeapBackend(backend)) return null;
+  return instantiateOnHeap<TrainingExports>(backend, TRAINING_WASM, TRAINING_WASM_SHARED);
+}
+
+/** Byte offset of a tensor's data on the heap. */
+function address(backend: Backend, info: TensorInfo): number {
+  return backend.typedArrayFromHeap(info).byteOffset;
+}
+
+/** A scratch block on the heap, freed by `free`; its offsets are stable, its views are not. */
+function scratch(backend: Backend, bytes: number): number | null {
+  return heapAllocate(backend.wasm, Math.max(16, bytes));
+}
+
+const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+const floorDiv = (a: number, b: number) => Math.floor(a / b);
+
+/**
+ * The taps of the output pixels `[b, oh0 .. oh1)`: for each filter position,
+ * the rectangle of those pixels that reads inside the input (5 x i32 each, as
+ * training.wat's filter gradients take them), appended to `taps`.
+ */
+function addTaps(
+    taps: number[], info: backend_util.Conv2DInfo, b: number, oh0: number, oh1: number, xChannels: number,
+    dyChannels: number, accPerTap: number): void {
+  const {inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth} = info;
+  for (let kh = 0; kh < info.filterHeight; kh++) {
+    const offH = kh * dilationHeight - info.padInfo.top;
+    const lo = Math.max(oh0, ceilDiv(-offH, strideHeight));
+    const hi = Math.min(oh1, floorDiv(inHeight - 1 - offH, strideHeight) + 1);
+    if (lo >= hi) continue;
+    for (let kw = 0; kw < info.filterWidth; kw++) {
+      const offW = kw * dilationWidth - info.padInfo.left;
+      const left = Math.max(0, ceilDiv(-offW, strideWidth));
+      const right = Math.min(outWidth, floorDiv(inWidth - 1 - offW, strideWidth) + 1);
+      if (left >= right) continue;
+      const xPixel = (b * inHeight + lo * strideHeight + offH) * inWidth + left * strideWidth + offW;
+      const dyPixel = (b * outHeight + lo) * outWidth + left;
+      taps.push(4 * xPixel * xChannels, 4 * dyPixel * dyChannels, hi - lo, right - left,
+          8 * (kh * info.filterWidth + kw) * accPerTap);
+    }
+  }
+}
+
+/** Output rows per chunk: rectangles of at most `pixels` (and {@link MAX_TAP_PIXELS}) output pixels. */
+function rowsPerChunk(info: backend_util.Conv2DInfo, pixels: number): number {
+  return Math.max(1, Math.floor(Math.min(pixels, MAX_TAP_PIXELS) / info.outWidth));
+}
+
+/** Whether output pixel `p` reads input pixel `p` alone (a 1x1, stride-1, unpadded convolution). */
+export function isPointwise(info: backend_util.Conv2DInfo): boolean {
+  return info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
+    info.padInfo.top === 0 && info.padInfo.left === 0 && info.outHeight === info.inHeight && info.outWidth === info.inWidth;
+}
+
+/**
+ * Runs a filter gradient chunk by chunk: `run(taps, nTaps)` sums one chunk's
+ * rectangles into the float64 accumulators `acc` (`accElements` of them),
+ * which are then written to a new float32 tensor by `finish`.
+ */
+function filterGradient(
+    backend: Backend, info: backend_util.Conv2DInfo, xChannels: number, dyChannels: number, accPerTap: number,
+    chunkPixels: number, kernel: (taps: number, nTaps: number, acc: number, tmp: number) => void,
+    finish: (sums: Float64Array, out: Float32Array) => void): TensorInfo | null {
+  const taps = info.filterHeight * info.filterWidth;
+  const accElements = taps * accPerTap;
+  const tableBytes = 20 * taps;
+  const block = scratch(backend, 16 + tableBytes + 8 * accElements);
+  if (block === null) return null;
+  const tmp = block;
+  const table = block + 16;
+  const acc = (table + tableBytes + 7) & ~7;
+  try {
+    const out = backend.makeOutput(info.filterShape, 'float32');
+    new Float64Array(backend.wasm.HEAPU8.buffer, acc, accElements).fill(0);
+    const run = (entries: number[]) => {
+      if (entries.length === 0) return;
+      new Int32Array(backend.wasm.HEAPU8.buffer, table, entries.length).set(entries);
+      kernel(table, entries.length / 5, acc, tmp);
+    };
+    if (isPointwise(info)) {
+      // One long row of pixels across the batch.
+      const pixels = info.batchSize * info.outHeight * info.outWidth;
+      const step = Math.min(chunkPixels, MAX_TAP_PIXELS);
+      for (let p = 0; p < pixels; p += step) {
+        run([4 * p * xChannels, 4 * p * dyChannels, 1, Math.min(step, pixels - p), 0]);
+      }
+    } else {
+      const rows = rowsPerChunk(info, chunkPixels);
+      for (let b = 0; b < info.batchSize; b++) {
+        for (let oh = 0; oh < info.outHeight; oh += rows) {
+          const entries: number[] = [];
+          addTaps(entries, info, b, oh, Math.min(info.outHeight, oh + rows), xChannels, dyChannels, accPerTap);
+          run(entries);
+        }
+      }
+    }
+    const buffer = backend.wasm.HEAPU8.buffer;
+    finish(new Float64Array(buffer, acc, accElements), backend.typedArrayFromHeap(out) as Float32Array);
+    return out;
+  } finally {
+    backend.wasm._free(block);
+  }
+}
+
+/**
+ * The depthwise filter gradient (`DepthwiseConv2dNativeBackpropFilter`, NHWC
+ * float32): `dFilter[kh, kw, c, m] = sum of x[b, ih, iw, c] * dy[b, oh, ow, c * M + m]`
+ * for any strides, dilations, padding and multiplier M. Null when it cannot
+ * run (fewer than 4 input channels among the reasons).
+ */
+export function simdDepthwiseFilterGradient(
+    backend: object, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
+  const simd = trainingSimd(backend);
+  const channels = info.inChannels;
+  if (simd === null || channels < 4 || info.dataFormat !== 'channelsLast') return null;
+  const heap = backend as Backend;
+  const multiplier = info.outChannels / channels;
+  const xAt = address(heap, x);
+  const dyAt = address(heap, dy);
+  const xPix = 4 * info.strideWidth * channels;
+  const xRow = 4 * info.strideHeight * info.inWidth * channels;
+  const dyPix = 4 * info.outChannels;
+  const dyRow = dyPix * info.outWidth;
+  return filterGradient(heap, info, channels, info.outChannels, info.outChannels, MAX_TAP_PIXELS,
+      (taps, nTaps, acc, tmp) =>
+        simd.dwFilter(xAt, dyAt, channels, multiplier, xPix, xRow, dyPix, dyRow, taps, nTaps, acc, tmp),
+      (sums, out) => {
+        if (multiplier === 1) {
+          out.set(sums);
+          return;
+        }
+        // [tap, m, c] -> [tap, c, m].
+        for (let t = 0; t < info.filterHeight * info.filterWidth; t++) {
+          const base = t * info.outChannels;
+          for (let m = 0; m < multiplier; m++) {
+            for (let c = 0; c < channels; c++) out[base + c * multiplier + m] = sums[base + m * channels + c];
+          }
+        }
+      });
+}
+
+/**
+ * The convolution filter gradient (`Conv2DBackpropFilter`, NHWC float32):
+ * `dFilter[kh, kw, ci, co] = sum of x[b, ih, iw, ci] * dy[b, oh, ow, co]` as
+ * rank-1 updates, for any strides, dilations and padding. Null when it
+ * cannot run (fewer than 4 output channels among the reasons).
+ */
+export function simdConvFilterGradient(
+    backend: object, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
+  const simd = trainingSimd(backend);
+  const {inChannels, outChannels} = info;
+  if (simd === null || outChannels < 4 || info.dataFormat !== 'channelsLast') return null;
+  const heap = backend as Backend;
+  const xAt = address(heap, x);
+  const dyAt = address(heap, dy);
+  const xPix = 4 * info.strideWidth * inChannels;
+  const xRow = 4 * info.strideHeight * info.inWidth * inChannels;
+  const dyPix = 4 * outChannels;
+  const dyRow = dyPix * info.outWidth;
+  const chunkPixels = Math.max(64, Math.floor(CHUNK_BYTES / (4 * (inChannels + outChannels))));
+  return filterGradient(heap, info, inChannels, outChannels, inChannels * outChannels, chunkPixels,
+      (taps, nTaps, acc, tmp) =>
+        simd.convFilter(xAt, dyAt, inChannels, outChannels, xPix, xRow, dyPix, dyRow, taps, nTaps, acc, tmp),
+      (sums, out) => out.set(sums));
+}
+
+/**
+ * One axis of the depthwise input gradient's tables: for each input index,
+ * the count and the (dy offset, filter offset) pairs of the outputs and
+ * filter positions that read it.
+ */
+function axisTable(
+    table: Int32Array, at: number, stride: number, inSize: number, outSize: number, filterSize: number,
+    step: number, dilation: number, pad: number, dyUnit: number, filterUnit: number): void {
+  for (let i = 0; i < inSize; i++) {
+    const entry = at + i * stride;
+    let count = 0;
+    for (let k = 0; k < filterSize; k++) {
+      const numerator = i + pad - k * dilation;
+      if (numerator < 0 || numerator % step !== 0) continue;
+      const o = numerator / step;
+      if (o >= outSize) continue;
+      table[entry + 1 + 2 * count] = o * dyUnit;
+      table[entry + 2 + 2 * count] = k * filterUnit;
+      count++;
+    }
+    table[entry] = count;
+  }
+}
+
+/**
+ * The depthwise input gradient (`DepthwiseConv2dNativeBackpropInput`, NHWC
+ * float32): `dx[b, ih, iw, c] = sum of dy[b, oh, ow, c * M + m] * filter[kh, kw, c, m]`
+ * over the output pixels that read it, for any strides, dilations, padding
+ * and multiplier M. Null when it cannot run (fewer than 4 channels among the reasons).
+ */
+export function simdDepthwiseInputGradient(
+    backend: object, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
+  const simd = trainingSimd(backend);
+  const channels = info.inChannels;
+  if (simd === null || channels < 4 || info.dataFormat !== 'channelsLast') return null;
+  const heap = backend as Backend;
+  const {inHeight, inWidth, outHeight, outWidth, outChannels, filterHeight, filterWidth} = info;
+  const multiplier = outChannels / channels;
+  const stride = 1 + 2 * Math.max(filterHeight, filterWidth);
+  const tableInts = stride * (inHeight + inWidth);
+  const filterElements = multiplier === 1 ? 0 : filterHeight * filterWidth * outChannels;
+  const block = scratch(heap, 4 * (tableInts + filterElements));
+  if (block === null) return null;
+  try {
+    const dx = heap.makeOutput(info.inShape, 'float32');
+    const buffer = heap.wasm.HEAPU8.buffer;
+    const table = new Int32Array(buffer, block, tableInts);
+    axisTable(table, 0, stride, inHeight, outHeight, filterHeight, info.strideHeight, info.dilationHeight,
+        info.padInfo.top, 4 * outWidth * outChannels, 4 * filterWidth * outChannels);
+    axisTable(table, stride * inHeight, stride, inWidth, outWidth, filterWidth, info.strideWidth, info.dilationWidth,
+        info.padInfo.left, 4 * outChannels, 4 * outChannels);
+    let filterAt = address(heap, filter);
+    if (multiplier !== 1) {
+      // [kh, kw, c, m] -> [kh, kw, m, c].
+      const source = heap.typedArrayFromHeap(filter) as Float32Array;
+      const filterAtT = block + 4 * tableInts;
+      const transposed = new Float32Array(buffer, filterAtT, filterElements);
+      for (let t = 0; t < filterHeight * filterWidth; t++) {
+        const base = t * outChannels;
+        for (let c = 0; c < channels; c++) {
+          for (let m = 0; m < multiplier; m++) transposed[base + m * channels + c] = source[base + c * multiplier + m];
+        }
+      }
+      filterAt = filterAtT;
+    }
+    const dyAt = address(heap, dy);
+    const dxAt = address(heap, dx);
+    const dyImage = 4 * outHeight * outWidth * outChannels;
+    const dxImage = 4 * inHeight * inWidth * channels;
+    for (let b = 0; b < info.batchSize; b++) {
+      simd.dwInput(dyAt + b * dyImage, filterAt, dxAt + b * dxImage, channels, multiplier, inHeight, inWidth,
+          block, block + 4 * stride * inHeight, 4 * stride);
+    }
+    return dx;
+  } finally {
+    heap.wasm._free(block);
+  }
+}
+
+/**
+ * The input gradient of a 1x1, stride-1, unpadded convolution
+ * (`Conv2DBackpropInput`, NHWC float32, see {@link isPointwise}) as one
+ * matrix product, `dx[p, ci] = sum over co of dy[p, co] * filter[0, 0, ci, co]`.
+ * Null when it cannot run (another geometry, or fewer than 4 input channels
+ * among the reasons).
+ */
+export function simdPointwiseInputGradient(
+    backend: object, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
+  const simd = trainingSimd(backend);
+  const {inChannels, outChannels} = info;
+  if (simd === null || inChannels < 4 || !isPointwise(info) || info.dataFormat !== 'channelsLast') return null;
+  const heap = backend as Backend;
+  const panels = Math.ceil(inChannels / 8);
+  const block = scratch(heap, 32 * panels * outChannels);
+  if (block === null) return null;
+  try {
+    const dx = heap.makeOutput(info.inShape, 'float32');
+    // The right operand, filterᵀ ([co, ci]), packed in panels of 8 columns as gemm takes it.
+    const source = heap.typedArrayFromHeap(filter) as Float32Array;
+    const packed = new Float32Array(heap.wasm.HEAPU8.buffer, block, 8 * panels * outChannels);
+    for (let j = 0; j < panels; j++) {
+      const c0 = Math.min(8 * j, inChannels - 4);
+      const c1 = Math.min(8 * j + 4, inChannels - 4);
+      for (let o = 0; o < outChannels; o++) {
+        const at = (j * outChannels + o) * 8;
+        for (let l = 0; l < 4; l++) {
+          packed[at + l] = source[(c0 + l) * outChannels + o];
+          packed[at + 4 + l] = source[(c1 + l) * outChannels + o];
+        }
+      }
+    }
+    const pixels = info.batchSize * info.inHeight * info.inWidth;
+    simd.gemm(address(heap, dy), 4 * outChannels, block, address(heap, dx), 4 * inChannels, pixels, inChannels,
+        outChannels);
+    return dx;
+  } finally {
+    heap.wasm._free(block);
+  }
+}
+
+/**
+ * ReLU6's (ClipByValue's) gradient, `dx = (low <= x <= high) ? dy : 0` with
+ * the bounds as float32, bit-identical to `clipGradient` of clip_grad.ts.
+ * Null when it cannot run (no SIMD, or data that is not float32).
+ */
+export function simdClipGradient(
+    backend: object, x: TensorInfo, dy: TensorInfo, low: number, high: number): TensorInfo | null {
+  const simd = trainingSimd(backend);
+  if (simd === null || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
+  const heap = backend as Backend;
+  const out = heap.makeOutput(x.shape, 'float32');
+  const n = x.shape.reduce((a, b) => a * b, 1);
+  simd.clipGrad(address(heap, x), address(heap, dy), address(heap, out), n, Math.fround(low), Math.fround(high));
+  return out;
+}
+
+/**
+ * The channel count of a float32 reduction over every axis but the last
+ * (`axis`), when SIMD can run it (a multiple of 4); else null.
+ */
+function leadingReduction(x: TensorInfo, axis: number | number[]): number | null {
+  const rank = x.shape.length;
+  const axes = [...new Set(util.parseAxisParam(axis, x.shape))].sort((a, b) => a - b);
+  const channels = x.shape[rank - 1];
+  const leading = rank >= 2 && channels > 0 && util.sizeFromShape(x.shape) > 0 && axes.length === rank - 1 &&
+    axes.every((a, i) => a === i);
+  return x.dtype === 'float32' && leading && channels % 4 === 0 ? channels : null;
+}
+
+/**
+ * Sum or Mean over every axis but the last (bias gradients; BatchNormalization's
+ * means in training), summed in float64 like `rowSums` of typed_kernels.ts.
+ * Null where it does not apply: other reductions, non-float32 data, channel
+ * counts that are not a multiple of 4, no SIMD.
+ */
+export function simdChannelReduction(
+    backend: object, x: TensorInfo, axis: number | number[], keepDims: boolean, mean: boolean): TensorInfo | null {
+  const simd = trainingSimd(backend);
+  const channels = simd === null ? null : leadingReduction(x, axis);
+  if (simd === null || channels === null) return null;
+  const heap = backend as Backend;
+  const block = scratch(heap, 8 * channels);
+  if (block === null) return null;
+  try {
+    const shape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), channels] : [channels];
+    const out = heap.makeOutput(shape, 'float32');
+    const rows = util.sizeFromShape(x.shape) / channels;
+    new Float64Array(heap.wasm.HEAPU8.buffer, block, channels).fill(0);
+    simd.colSums(address(heap, x), rows, channels, block);
+    const sums = new Float64Array(heap.wasm.HEAPU8.buffer, block, channels);
+    const values = heap.typedArrayFromHeap(out) as Float32Array;
+    for (let c = 0; c < channels; c++) values[c] = mean ? sums[c] / rows : sums[c];
+    return out;
+  } finally {
+    heap.wasm._free(block);
+  }
+}
+
+/** The inputs of `'TfmotBatchNormGrad'` (batch_norm_grad.ts). */
+export interface BatchNormGradInputs {
+  x: TensorInfo;
+  dy: TensorInfo;
+  mean: TensorInfo;
+  variance: TensorInfo;
+  scale?: TensorInfo;
+}
+
+/**
+ * BatchNormalization's gradient (`'TfmotBatchNormGrad'`: dx, dMean,
+ * dVariance, dScale, dOffset) as `batchNormGradient` of batch_norm_grad.ts
+ * computes it: dx bit-identical, the per-channel sums in float64 (row by row
+ * rather than four rows at a time). Null where it does not apply: channel
+ * counts that are not a multiple of 4, non-float32 data, no SIMD.
+ */
+export function simdBatchNormGradient(
+    backend: object, inputs: BatchNormGradInputs, varianceEpsilon: number): TensorInfo[] | null {
+  const simd = trainingSimd(backend);
+  const {x, dy, mean, variance, scale} = inputs;
+  const channels = x.shape[x.shape.length - 1];
+  const perChannel = (t: TensorInfo) => t.shape.length === 1 && t.shape[0] === channels && t.dtype === 'float32';
+  if (simd === null || x.shape.length < 1 || channels % 4 !== 0 || channels === 0 || x.dtype !== 'float32' ||
+      dy.dtype !== 'float32' || !perChannel(mean) || !perChannel(variance) || (scale != null && !perChannel(scale))) {
+    return null;
+  }
+  const heap = backend as Backend;
+  // Float64: mean, sum of dy, sum of dy (x - mean); float32: rsqrt, scale.
+  const block = scratch(heap, 8 * 3 * channels + 4 * 2 * channels);
+  if (block === null) return null;
+  const outputs: TensorInfo[] = [];
+  try {
+    outputs.push(heap.makeOutput(x.shape, 'float32'));
+    for (let i = 0; i < 4; i++) outputs.push(heap.makeOutput(mean.shape, 'float32'));
+    const buffer = heap.wasm.HEAPU8.buffer;
+    const mean64 = new Float64Array(buffer, block, channels);
+    const sums = new Float64Array(buffer, block + 8 * channels, 2 * channels);
+    const rsqrt = new Float32Array(buffer, block + 24 * channels, channels);
+    const scales = new Float32Array(buffer, block + 28 * channels, channels);
+    const meanValues = heap.typedArrayFromHeap(mean) as Float32Array;
+    const varianceValues = heap.typedArrayFromHeap(variance) as Float32Array;
+    const scaleValues = scale == null ? null : heap.typedArrayFromHeap(scale) as Float32Array;
+    for (let k = 0; k < channels; k++) {
+      mean64[k] = meanValues[k];
+      rsqrt[k] = 1 / Math.sqrt(Math.fround(varianceValues[k] + varianceEpsilon));
+      scales[k] = scaleValues == null ? 1 : scaleValues[k];
+    }
+    sums.fill(0);
+    const rows = util.sizeFromShape(x.shape) / channels;
+    simd.bnGrad(address(heap, x), address(heap, dy), address(heap, outputs[0]), rows, channels, block,
+        block + 24 * channels, block + 28 * channels, block + 8 * channels);
+    const [dMean, dVariance, dScale, dOffset] = outputs.slice(1).map((info) => heap.typedArrayFromHeap(info) as Float32Array);
+    for (let k = 0; k < channels; k++) {
+      const r = rsqrt[k];
+      const sumDy = sums[k];
+      const sumCentered = sums[channels + k];
+      dOffset[k] = sumDy;
+      dScale[k] = r * sumCentered;
+      dMean[k] = -Math.fround(r * scales[k]) * sumDy;
+      dVariance[k] = -0.5 * r * r * r * scales[k] * sumCentered;
+    }
+    return outputs;
+  } catch (error) {
+    for (const info of outputs) heap.disposeData(info.dataId);
+    throw error;
+  } finally {
+    heap.wasm._free(block);
+  }
+}
