@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/mask_update_parts.ts [--rounds N]
  *
- * Parts: the two passes of src/sparsity/wasm/magnitude.wat alone (the
+ * Parts: the two passes of src/kernels/wasm/magnitude.wat alone (the
  * bracket pass with a bracket of 8.6% of the weights around the 70% rank, what
  * the first sample of 1,024 gives; the cut pass writing mask and masked
  * weight), the whole kernel (`wasmMagnitudeCut`: sample, passes, selection
@@ -20,8 +20,8 @@ import {parseArgs} from 'node:util';
 
 import {ConstantSparsity, PruneLowMagnitude, pruneLowMagnitude} from '../src';
 import {keepCount} from '../src/sparsity/pruning_impl';
-import {type MagnitudeExports as Passes, wasmMagnitudeCut} from '../src/sparsity/wasm/magnitude_cut';
-import {MAGNITUDE_WASM} from '../src/sparsity/wasm/magnitude_module';
+import {type MagnitudeExports as Passes, wasmMagnitudeCut} from '../src/kernels/kernels/TfmotMagnitudeCut';
+import {MAGNITUDE_WASM} from '../src/kernels/wasm/magnitude_module';
 import {cpuModel} from './machine';
 import {Contender, interleave} from './suite/harness';
 

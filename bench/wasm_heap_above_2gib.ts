@@ -1,5 +1,5 @@
 /**
- * A manual check of the wasm mask update (src/sparsity/wasm/magnitude_cut.ts)
+ * A manual check of the wasm mask update (src/kernels/kernels/TfmotMagnitudeCut.ts)
  * on a big heap, too big for jest: it needs about 3.5 GB of memory and a
  * minute.
  *
@@ -34,7 +34,7 @@ import {parseArgs} from 'node:util';
 
 import {ConstantSparsity, PruneLowMagnitude, pruneLowMagnitude} from '../src';
 import {cutAtThreshold, keepCount, kthLargestMagnitude} from '../src/sparsity/pruning_impl';
-import {wasmMagnitudeCut} from '../src/sparsity/wasm/magnitude_cut';
+import {wasmMagnitudeCut} from '../src/kernels/kernels/TfmotMagnitudeCut';
 
 const CASES = ['above-2gib', 'heap-full'] as const;
 type Case = (typeof CASES)[number];

@@ -1,7 +1,9 @@
 /**
- * Compiles src/sparsity/wasm/magnitude.wat with wabt and writes its bytes to
- * src/sparsity/wasm/magnitude_module.ts (and src/kernels/sparse/spmm.wat to
- * spmm_module.ts, the sparse kernels), twice: importing an ordinary memory
+ * Compiles the package's WebAssembly text modules with wabt and writes each
+ * one's bytes to a generated TypeScript module (src/kernels/wasm/magnitude.wat
+ * to magnitude_module.ts, the mask update; training.wat to training_module.ts,
+ * the training kernels; src/kernels/sparse/spmm.wat to spmm_module.ts, the
+ * sparse kernels), twice: importing an ordinary memory
  * and importing a shared one (tfjs-backend-wasm's threaded build, used in
  * cross-origin isolated pages). `npm run build:wasm`; test/sparsity/wasm_magnitude
  * checks that the committed bytes are what this produces.
@@ -17,9 +19,9 @@ import wabtFactory from 'wabt';
 
 /** Each module: its source, its output, and the name of its byte arrays. */
 const MODULES = [
-  {wat: '../src/sparsity/wasm/magnitude.wat', out: '../src/sparsity/wasm/magnitude_module.ts', name: 'MAGNITUDE_WASM'},
+  {wat: '../src/kernels/wasm/magnitude.wat', out: '../src/kernels/wasm/magnitude_module.ts', name: 'MAGNITUDE_WASM'},
   {wat: '../src/kernels/sparse/spmm.wat', out: '../src/kernels/sparse/spmm_module.ts', name: 'SPMM_WASM'},
-  {wat: '../src/kernels/simd/training.wat', out: '../src/kernels/simd/training_module.ts', name: 'TRAINING_WASM'},
+  {wat: '../src/kernels/wasm/training.wat', out: '../src/kernels/wasm/training_module.ts', name: 'TRAINING_WASM'},
 ].map((m) => ({...m, wat: fileURLToPath(new URL(m.wat, import.meta.url)), out: fileURLToPath(new URL(m.out, import.meta.url))}));
 const PLAIN_IMPORT = '(import "env" "memory" (memory 0))';
 const SHARED_IMPORT = '(import "env" "memory" (memory 0 65536 shared))';

@@ -13,11 +13,10 @@ import type {KernelConfig} from '@tensorflow/tfjs-core';
 
 import {resolveKernelBackends} from './backend_options';
 import {installChainedMethods, uninstallChainedMethods} from './chained_methods';
-import {CPU_TRAINING_KERNELS} from './cpu_kernels';
-import type {TrainingKernel} from './kernel_util';
+import type {KernelBuilder} from './kernel_util';
+import {TRAINING_KERNELS} from './register_all_kernels';
 import {chainHas, insertUnderSparse, unlinkBuried} from './sparse/kernel_chain';
 import {installTrainingGradients, uninstallTrainingGradients} from './training_gradients';
-import {WASM_TRAINING_KERNELS} from './wasm_kernels';
 
 /**
  * A backend that {@link registerTrainingKernels} can give training kernels to:
@@ -59,10 +58,13 @@ export interface TrainingKernelsOptions {
   backends?: TrainingKernelBackend[];
 }
 
-const KERNELS: Record<TrainingKernelBackend, readonly TrainingKernel[]> = {
-  wasm: WASM_TRAINING_KERNELS,
-  cpu: CPU_TRAINING_KERNELS,
-};
+/** The kernels (`register_all_kernels.ts`) that have a function for `backendName`. */
+function kernelsFor(backendName: TrainingKernelBackend): Array<{kernelName: string; build: KernelBuilder}> {
+  return TRAINING_KERNELS.flatMap((definition) => {
+    const build = definition[backendName];
+    return build === undefined ? [] : [{kernelName: definition.kernelName, build}];
+  });
+}
 const ALL_BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
 
 /**
@@ -81,7 +83,7 @@ function isInstalled(config: KernelConfig | undefined): config is InstalledKerne
 }
 
 
-function install(kernel: TrainingKernel, backendName: TrainingKernelBackend): void {
+function install(kernel: {kernelName: string; build: KernelBuilder}, backendName: TrainingKernelBackend): void {
   const current = getKernel(kernel.kernelName, backendName);
   // Ours may be under registerSparseKernels' layer.
   if (chainHas(current, isInstalled)) return;
@@ -106,7 +108,7 @@ function install(kernel: TrainingKernel, backendName: TrainingKernelBackend): vo
   registerKernel(config);
 }
 
-function uninstall(kernel: TrainingKernel, backendName: TrainingKernelBackend): void {
+function uninstall(kernel: {kernelName: string}, backendName: TrainingKernelBackend): void {
   const current = getKernel(kernel.kernelName, backendName);
   // Someone else replaced our kernel since: theirs stays (registerSparseKernels' layer unlinks ours from below it).
   if (!isInstalled(current)) {
@@ -201,7 +203,7 @@ export function registerTrainingKernels(options?: TrainingKernelsOptions): Train
   const registered: TrainingKernelBackend[] = [];
   for (const backendName of backends) {
     if (findBackendFactory(backendName) == null) continue;
-    for (const kernel of KERNELS[backendName]) install(kernel, backendName);
+    for (const kernel of kernelsFor(backendName)) install(kernel, backendName);
     registered.push(backendName);
   }
   // BatchNormalization's and ClipByValue's gradients: gradient configs (one for every backend)
@@ -239,7 +241,7 @@ export function unregisterTrainingKernels(options?: TrainingKernelsOptions): Tra
   const restored: TrainingKernelBackend[] = [];
   for (const backendName of backends) {
     if (findBackendFactory(backendName) == null) continue;
-    for (const kernel of KERNELS[backendName]) uninstall(kernel, backendName);
+    for (const kernel of kernelsFor(backendName)) uninstall(kernel, backendName);
     restored.push(backendName);
   }
   uninstallTrainingGradients((kernelName) => ALL_BACKENDS.some((name) => getKernel(kernelName, name) != null));

@@ -6,16 +6,23 @@
 import {getKernel} from '@tensorflow/tfjs-core';
 import type {DataId, DataType, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo} from '@tensorflow/tfjs-core';
 
-/** A training kernel before registration: its name and how to build its function. */
-export interface TrainingKernel {
+/**
+ * How a kernel function is made for one backend. `replaced` is the kernel
+ * registered before (the stock one), if any: the new kernel hands it the
+ * inputs it does not cover (NCHW data, for instance).
+ */
+export type KernelBuilder = (replaced: KernelFunc | undefined) => KernelFunc;
+
+/**
+ * One kernel name's functions, per backend that gets one (tfjs's
+ * `KernelConfig`, for the backends this package serves): one file per kernel
+ * name in `kernels/` exports one, `register_all_kernels.ts` lists them.
+ */
+export interface KernelDefinition {
   /** The kernel's name in tfjs's registry (`'Conv2DBackpropFilter'`). */
-  kernelName: string;
-  /**
-   * Builds the kernel function. `replaced` is the kernel registered before
-   * (the stock one), if any: the new kernel hands it the inputs it does not
-   * cover (NCHW data, for instance).
-   */
-  build(replaced: KernelFunc | undefined): KernelFunc;
+  readonly kernelName: string;
+  readonly cpu?: KernelBuilder;
+  readonly wasm?: KernelBuilder;
 }
 
 /** The arguments tfjs passes to a kernel function. */
@@ -81,6 +88,30 @@ export interface BackendIO {
    */
   produce(backend: object, shape: number[], fill: (out: Float32Array, read: InputReader) => void): TensorInfo;
 }
+
+/**
+ * The definition of a kernel whose function is one piece of JavaScript over
+ * typed arrays, made for the cpu and the wasm backend through their
+ * {@link BackendIO}.
+ */
+export function onCpuAndWasm(kernelName: string, make: (io: BackendIO) => KernelBuilder): KernelDefinition {
+  return {kernelName, cpu: make(CPU_IO), wasm: make(WASM_IO)};
+}
+
+/**
+ * `builder`'s kernel with `fast` tried first: `fast` returns null where it
+ * does not apply (no SIMD, for one), and the kernel runs instead.
+ */
+export function withFastPath(
+    builder: KernelBuilder, fast: (args: KernelArgs) => TensorInfo | TensorInfo[] | null): KernelBuilder {
+  return (replaced) => {
+    const fallback = builder(replaced);
+    return (args) => fast(args as KernelArgs) ?? fallback(args);
+  };
+}
+
+/** Whether every tensor is float32. */
+export const allFloat32 = (...tensors: TensorInfo[]) => tensors.every((t) => t.dtype === 'float32');
 
 export const CPU_IO: BackendIO = {
   backendName: 'cpu',

@@ -1,6 +1,6 @@
 /**
  * Gradient configs that registerTrainingKernels puts in tfjs-core's gradient
- * registry (one registry for every backend): each replaces the stock
+ * registry (one registry for every backend; one file per gradient in `gradients/`): each replaces the stock
  * gradient of a kernel, runs one of the training kernels where the current
  * backend has it and hands everything else to the stock gradient, which it
  * keeps and which {@link uninstallTrainingGradients} registers back as the
@@ -10,8 +10,10 @@
 import {getGradient, registerGradient} from '@tensorflow/tfjs-core';
 import type {GradConfig} from '@tensorflow/tfjs-core';
 
-import {BATCH_NORM_GRAD, batchNormGradientConfig} from './batch_norm_grad';
-import {CLIP_GRAD, clipGradientConfig} from './clip_grad';
+import {clipGradientConfig} from './gradients/ClipByValue_grad';
+import {batchNormGradientConfig} from './gradients/FusedBatchNorm_grad';
+import {BATCH_NORM_GRAD} from './kernels/TfmotBatchNormGrad';
+import {CLIP_GRAD} from './kernels/TfmotClipByValueGrad';
 
 interface TrainingGradient {
   /** The forward kernel whose gradient is replaced. */

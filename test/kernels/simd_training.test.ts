@@ -7,14 +7,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
 import {registerTrainingKernels, unregisterTrainingKernels} from '../../src/kernels';
-import {batchNormGradient} from '../../src/kernels/batch_norm_grad';
+import {batchNormGradient} from '../../src/kernels/impl/batch_norm_grad_impl';
 import {
   simdBatchNormGradient, simdChannelReduction, simdConvFilterGradient, simdDepthwiseFilterGradient,
   simdDepthwiseInputGradient, simdPointwiseInputGradient, trainingSimd,
-} from '../../src/kernels/simd/training_simd';
-import type {TrainingExports} from '../../src/kernels/simd/training_simd';
-import {TRAINING_WASM, TRAINING_WASM_SHARED} from '../../src/kernels/simd/training_module';
-import {instantiateOnHeap} from '../../src/kernels/simd/wasm_instance';
+} from '../../src/kernels/wasm/training_simd';
+import type {TrainingExports} from '../../src/kernels/wasm/training_simd';
+import {TRAINING_WASM, TRAINING_WASM_SHARED} from '../../src/kernels/wasm/training_module';
+import {instantiateOnHeap} from '../../src/kernels/wasm/wasm_instance';
 import {cross, expectClose, randomInput, runKernel} from './harness';
 import type {RawInput, RawOutput} from './harness';
 

@@ -1,4 +1,4 @@
-// The mask update on tfjs-backend-wasm (src/sparsity/wasm): the passes of magnitude.wat on their own
+// The mask update on tfjs-backend-wasm (src/kernels/wasm, kernels/TfmotMagnitudeCut.ts): the passes of magnitude.wat on their own
 // memory, and the kernel against the portable path (radix selection + device cut) on many kinds of
 // weights. Every result must be bit for bit the portable one.
 import '@tensorflow/tfjs-backend-wasm';
@@ -10,8 +10,8 @@ import fc from 'fast-check';
 
 import {ConstantSparsity, PruneLowMagnitude, PruningError, pruneLowMagnitude} from '../../src';
 import {cutAtThreshold, keepCount, kthLargestMagnitude} from '../../src/sparsity/pruning_impl';
-import {heapAllocate, type MagnitudeExports as Passes, MAGNITUDE_CUT, wasmMagnitudeCut} from '../../src/sparsity/wasm/magnitude_cut';
-import {MAGNITUDE_WASM, MAGNITUDE_WASM_SHARED} from '../../src/sparsity/wasm/magnitude_module';
+import {heapAllocate, type MagnitudeExports as Passes, MAGNITUDE_CUT, wasmMagnitudeCut} from '../../src/kernels/kernels/TfmotMagnitudeCut';
+import {MAGNITUDE_WASM, MAGNITUDE_WASM_SHARED} from '../../src/kernels/wasm/magnitude_module';
 
 
 const ABS = 0x7fffffff;

@@ -7,7 +7,7 @@
  */
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 
-import {addBiasAndActivate} from '../cpu_fused';
+import {addBiasAndActivate} from '../impl/fused_impl';
 import {cpuFloats} from '../kernel_util';
 import type {CpuBackendLike} from '../kernel_util';
 import {allFinite, cpuSpmm} from './cpu_spmm';

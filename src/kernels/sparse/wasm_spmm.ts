@@ -6,7 +6,8 @@
  * Heap addresses are unsigned (`>>> 0`), as in tfjs-backend-wasm; views of
  * the heap are made after every allocation, which may grow it.
  */
-import {heapAllocate} from '../../sparsity/wasm/magnitude_cut';
+import {heapAllocate, instantiateOnHeap, isWasmHeapBackend as isHeapBackend} from '../wasm/wasm_instance';
+import type {WasmHeapBackend as HeapBackend} from '../wasm/wasm_instance';
 import type {RowLists, SparseForm, SparseLists} from './sparse_format';
 import {SPMM_WASM, SPMM_WASM_SHARED} from './spmm_module';
 
@@ -29,51 +30,21 @@ export interface SpmmExports {
 }
 
 /** The part of tfjs-backend-wasm's `BackendWasm` used here. */
-export interface WasmHeapBackend {
-  wasm: {
-    HEAPU8: Uint8Array;
-    _malloc(bytes: number): number;
-    _free(pointer: number): void;
-    wasmMemory?: unknown;
-    asm?: Record<string, unknown>;
-    wasmExports?: Record<string, unknown>;
-  };
+export interface WasmHeapBackend extends HeapBackend {
   dataIdMap: {get(dataId: object): {memoryOffset: number} | undefined; has(dataId: object): boolean};
 }
 
 /** Whether `backend` looks like tfjs-backend-wasm's `BackendWasm`. */
 export function isWasmHeapBackend(backend: unknown): backend is WasmHeapBackend {
-  const candidate = backend as Partial<WasmHeapBackend> | null;
-  return candidate != null && candidate.dataIdMap != null && candidate.wasm != null &&
-    candidate.wasm.HEAPU8 instanceof Uint8Array && typeof candidate.wasm._malloc === 'function';
+  return isHeapBackend(backend) && (backend as Partial<WasmHeapBackend>).dataIdMap != null;
 }
 
-const instances = new WeakMap<object, SpmmExports | null>();
-
-/** The heap's WebAssembly.Memory, as magnitude_cut finds it (threaded build: `wasmMemory`). */
-function findMemory(backend: WasmHeapBackend): WebAssembly.Memory | null {
-  const {wasm} = backend;
-  const candidates = [wasm.wasmMemory, ...Object.values(wasm.asm ?? {}), ...Object.values(wasm.wasmExports ?? {})];
-  for (const value of candidates) {
-    if (value instanceof WebAssembly.Memory && value.buffer === wasm.HEAPU8.buffer) return value;
-  }
-  return null;
-}
-
-/** spmm.wat on `backend`'s heap, or null where it cannot run (no SIMD, memory not found). */
+/**
+ * spmm.wat on `backend`'s heap, or null where it cannot run (no SIMD, memory
+ * not found, or while a browser compiles it in the background).
+ */
 export function spmmInstance(backend: WasmHeapBackend): SpmmExports | null {
-  if (instances.has(backend)) return instances.get(backend)!;
-  let instance: SpmmExports | null = null;
-  const memory = findMemory(backend);
-  if (memory !== null) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = shared ? SPMM_WASM_SHARED : SPMM_WASM;
-    if (WebAssembly.validate(bytes)) {
-      instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {env: {memory}}).exports as unknown as SpmmExports;
-    }
-  }
-  instances.set(backend, instance);
-  return instance;
+  return instantiateOnHeap<SpmmExports>(backend, SPMM_WASM, SPMM_WASM_SHARED);
 }
 
 /** Lists copied to the heap: byte offsets of their three arrays. */

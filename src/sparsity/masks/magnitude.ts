@@ -7,7 +7,7 @@ import type {LayerVariable} from '@tensorflow/tfjs-layers';
 
 import {prunableWeightsOf} from '../prune_registry';
 import type {PruningDecision} from '../pruning_schedule';
-import {wasmMagnitudeCut} from '../wasm/magnitude_cut';
+import {wasmMagnitudeCut} from '../../kernels/kernels/TfmotMagnitudeCut';
 import {cutAtThreshold, magnitudeMask} from './magnitude_mask';
 import type {Cut, MaskKind, MaskKindDefinition} from './mask_kind';
 import {type MaskResult, keepCount, kthLargestMagnitude} from './radix_select';

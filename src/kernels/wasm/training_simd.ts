@@ -368,7 +368,7 @@ function leadingReduction(x: TensorInfo, axis: number | number[]): number | null
 
 /**
  * Sum or Mean over every axis but the last (bias gradients; BatchNormalization's
- * means in training), summed in float64 like `rowSums` of typed_kernels.ts.
+ * means in training), summed in float64 like `rowSums` of impl/reduce_impl.ts.
  * Null where it does not apply: other reductions, non-float32 data, channel
  * counts that are not a multiple of 4, no SIMD.
  */

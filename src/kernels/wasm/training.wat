@@ -6,7 +6,7 @@
 ;; means in training, bias gradients). All vectorize over the channel axis
 ;; (the innermost axis of NHWC data), four float32 lanes at a time.
 ;;
-;; Geometry is resolved by the caller (src/kernels/simd/training_simd.ts) into
+;; Geometry is resolved by the caller (src/kernels/wasm/training_simd.ts) into
 ;; small i32 tables of byte offsets, so that the kernels never test a bound:
 ;;
 ;; - A "tap" (filter gradients) is a rectangle of output pixels that one

@@ -7,8 +7,8 @@
  */
 import type {backend_util} from '@tensorflow/tfjs-core';
 
-import {multiplyTransposed, transposeInto} from './gemm';
-import {allRows, gatherPatches, gatherRows, nonzeroRows, patchCount, patchLength, scatterAddPatches} from './im2col';
+import {multiplyTransposed, transposeInto} from './gemm_impl';
+import {allRows, gatherPatches, gatherRows, nonzeroRows, patchCount, patchLength, scatterAddPatches} from './im2col_impl';
 
 /** Patch-matrix elements per chunk (256 KB of float32). */
 const CHUNK_ELEMENTS = 1 << 16;

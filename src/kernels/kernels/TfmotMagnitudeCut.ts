@@ -33,25 +33,25 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type {DataId, DataType, KernelFunc, NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 
-import {kthLargestMagnitude} from '../pruning_impl';
-import {MAGNITUDE_WASM, MAGNITUDE_WASM_SHARED} from './magnitude_module';
+import {kthLargestMagnitude} from '../../sparsity/pruning_impl';
+import {orderStatistics, sampleBracket, WEIGHT_SAMPLE} from '../impl/magnitude_cut_impl';
+import {MAGNITUDE_WASM, MAGNITUDE_WASM_SHARED} from '../wasm/magnitude_module';
+import {heapAllocate, instantiateOnHeap, isWasmHeapBackend} from '../wasm/wasm_instance';
+import type {WasmHeapBackend} from '../wasm/wasm_instance';
+
+export {heapAllocate} from '../wasm/wasm_instance';
 
 /** The kernel's name in tfjs's registry. */
 export const MAGNITUDE_CUT = 'TfmotMagnitudeCut';
 
 /** Below this many weights the radix selection runs on all of them (sampling would not pay). */
 const MIN_SAMPLED = 16384;
-/** Sample size from the weights: the bracket then holds about 9% of them (at 70% sparsity). */
-const WEIGHT_SAMPLE = 1024;
 /** Sample size from a bracket's patterns: the next bracket holds about 13% of them. */
 const BRACKET_SAMPLE = 512;
 /** At most this many patterns in a bracket are resolved directly (by a histogram) rather than bracketed again. */
 const DIRECT = 2048;
-/** Half-width of a bracket, in standard deviations of the sample rank: a miss about one time in 400. */
-const SIGMAS = 3;
 /** The largest finite float32 pattern; larger |w| patterns are infinities and NaNs. */
 const MAX_FINITE_BITS = 0x7f7fffff;
-const ABS_MASK = 0x7fffffff;
 
 /** The exports of magnitude.wat. */
 export interface MagnitudeExports {
@@ -69,15 +69,7 @@ interface Instance {
 }
 
 /** The part of tfjs-backend-wasm's `BackendWasm` this kernel uses. */
-interface WasmBackend {
-  wasm: {
-    HEAPU8: Uint8Array;
-    _malloc(bytes: number): number;
-    _free(pointer: number): void;
-    wasmMemory?: unknown;
-    asm?: Record<string, unknown>;
-    wasmExports?: Record<string, unknown>;
-  };
+interface WasmBackend extends WasmHeapBackend {
   dataIdMap: {get(dataId: DataId): {memoryOffset: number} | undefined};
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   disposeData(dataId: DataId, force?: boolean): boolean;
@@ -89,140 +81,26 @@ const instances = new WeakMap<object, Instance | null>();
 /** Whether `backend` looks like tfjs-backend-wasm's `BackendWasm`. */
 function isWasmBackend(backend: unknown): backend is WasmBackend {
   const candidate = backend as Partial<WasmBackend> | null;
-  return candidate != null && typeof candidate.makeOutput === 'function' && candidate.dataIdMap != null &&
-    candidate.wasm != null && candidate.wasm.HEAPU8 instanceof Uint8Array &&
-    typeof candidate.wasm._malloc === 'function' && typeof candidate.wasm._free === 'function';
-}
-
-/**
- * The heap's WebAssembly.Memory: what the threaded build of tfjs-backend-wasm's
- * Emscripten module keeps as `wasmMemory` (it creates the memory and shares it
- * with its workers), or among the exports of the other builds.
- */
-function findMemory(backend: WasmBackend): WebAssembly.Memory | null {
-  const {wasm} = backend;
-  const candidates = [wasm.wasmMemory, ...Object.values(wasm.asm ?? {}), ...Object.values(wasm.wasmExports ?? {})];
-  for (const value of candidates) {
-    if (value instanceof WebAssembly.Memory && value.buffer === wasm.HEAPU8.buffer) return value;
-  }
-  return null;
-}
-
-/**
- * `bytes` on the heap of `wasm`: the unsigned byte offset, or null when the
- * heap has no room (Emscripten's `_malloc` then returns 0, or throws where it
- * was built to abort). `_malloc` returns an int32, negative from 2 GiB on;
- * `>>> 0` makes it the offset, as tfjs-backend-wasm does.
- */
-export function heapAllocate(wasm: Pick<WasmBackend['wasm'], '_malloc'>, bytes: number): number | null {
-  let pointer: number;
-  try {
-    pointer = wasm._malloc(bytes) >>> 0;
-  } catch {
-    return null;
-  }
-  return pointer === 0 ? null : pointer;
+  return isWasmHeapBackend(backend) && typeof candidate?.makeOutput === 'function' && candidate.dataIdMap != null;
 }
 
 function instantiate(backend: WasmBackend): Instance | null {
   if (instances.has(backend)) return instances.get(backend)!;
+  // Null where the engine has no SIMD or the heap's memory is not found. A module this small
+  // compiles synchronously everywhere (browsers allow it on the main thread below 4 KB).
+  const exports = instantiateOnHeap<MagnitudeExports>(backend, MAGNITUDE_WASM, MAGNITUDE_WASM_SHARED);
   let instance: Instance | null = null;
-  const memory = findMemory(backend);
-  if (memory !== null) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = shared ? MAGNITUDE_WASM_SHARED : MAGNITUDE_WASM;
-    // validate() is false where the engine has no SIMD. A module this small may be compiled
-    // synchronously everywhere (browsers allow it on the main thread below 4 KB).
-    if (WebAssembly.validate(bytes)) {
-      // 256 bytes for the life of the backend. Without them (a full heap) there is no instance this
-      // time, and the caller takes the portable path; the next call tries again.
-      const table = heapAllocate(backend.wasm, 256);
-      if (table === null) return null;
-      const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), {env: {memory}})
-          .exports as unknown as MagnitudeExports;
-      backend.wasm.HEAPU8.fill(0, table, table + 256);
-      exports.initTable(table);
-      instance = {exports, table};
-    }
+  if (exports !== null) {
+    // 256 bytes for the life of the backend. Without them (a full heap) there is no instance this
+    // time, and the caller takes the portable path; the next call tries again.
+    const table = heapAllocate(backend.wasm, 256);
+    if (table === null) return null;
+    backend.wasm.HEAPU8.fill(0, table, table + 256);
+    exports.initTable(table);
+    instance = {exports, table};
   }
   instances.set(backend, instance);
   return instance;
-}
-
-const sampleBits = new Uint32Array(WEIGHT_SAMPLE);
-
-/** Histogram of the selections: at most 2^13 buckets of a pattern's offset in its range. */
-const MAX_BUCKET_BITS = 13;
-const bucketCounts = new Uint32Array(1 << MAX_BUCKET_BITS);
-
-/**
- * The `ranks` (0-based, ascending, in increasing order) order statistics of
- * `values`, all in `[base, base + width]`: one histogram pass over
- * `(value - base) >>> shift`, then the buckets that hold the ranks are
- * resolved by sorting their few members. The counting does not branch on the
- * values, so it costs the same for any data.
- */
-function orderStatistics(values: Uint32Array, ranks: readonly number[], base: number, width: number): number[] {
-  // About two values per bucket when they spread evenly over the range, and no more buckets than that.
-  const bucketBits = Math.min(MAX_BUCKET_BITS, Math.max(8, 32 - Math.clz32(values.length)));
-  let shift = 0;
-  while (shift < 31 && (width >>> shift) >= (1 << bucketBits)) shift++;
-  const top = width >>> shift;
-  const counts = bucketCounts.fill(0, 0, top + 1);
-  for (let j = 0; j < values.length; j++) counts[(values[j] - base) >>> shift]++;
-  const result: number[] = [];
-  let below = 0;
-  let bucket = 0;
-  for (const rank of ranks) {
-    while (below + counts[bucket] <= rank) below += counts[bucket++];
-    if (shift === 0) {
-      result.push(base + bucket);
-      continue;
-    }
-    const members = new Uint32Array(counts[bucket]);
-    let found = 0;
-    for (let j = 0; j < values.length; j++) {
-      if (((values[j] - base) >>> shift) === bucket) members[found++] = values[j];
-    }
-    members.sort();
-    result.push(members[rank - below]);
-  }
-  return result;
-}
-
-/**
- * The bracket `(lo, hi]` that holds the value of ascending rank `rank` of
- * `bits` (|w| patterns, all in `(lo0, hi0]`) with near certainty, from the
- * order statistics of a stratified sample of `size` of them (one per stratum
- * of `bits.length / size`, at a pseudo-random place inside it: xorshift32,
- * the same on every call; the reads ascend, and every column of a weight
- * matrix gets its share). `lo = -1` means no lower bound.
- */
-function sampleBracket(
-    bits: Uint32Array, rank: number, size: number, lo0: number, hi0: number): {lo: number; hi: number} {
-  const n = bits.length;
-  const sample = size === WEIGHT_SAMPLE ? sampleBits : new Uint32Array(size);
-  const stride = n / size;
-  let state = 0x9e3779b9;
-  for (let i = 0; i < size; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    const b = bits[Math.floor(i * stride + ((state >>> 0) / 0x100000000) * stride)] & ABS_MASK;
-    // Only an infinity or a NaN is above hi0 (the bracket pass then finds it); it must not leave the histogram.
-    sample[i] = b > hi0 ? hi0 : b;
-  }
-  const q = rank / n;
-  const centre = q * size;
-  const spread = SIGMAS * Math.sqrt(size * q * (1 - q)) + 2;
-  const low = Math.floor(centre - spread);
-  const high = Math.ceil(centre + spread);
-  const ranks = [low, high].filter((r) => r >= 0 && r < size);
-  const values = orderStatistics(sample, ranks, lo0 + 1, hi0 - lo0 - 1);
-  return {
-    lo: low < 0 ? lo0 : values[0],
-    hi: high >= size ? hi0 : Math.min(values[values.length - 1], hi0),
-  };
 }
 
 /**

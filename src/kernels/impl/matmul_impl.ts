@@ -1,16 +1,14 @@
 /**
- * BatchMatMul and _FusedMatMul for the cpu backend, on the blocked product
- * of `gemm.ts` (about 5.5 GFLOP/s against about 1 for the stock kernel,
- * whose transposed operands are read with a stride). Dense layers train
- * through these: the seed CNN's 250 x 1600 x 256 products.
+ * The cpu matrix product of BatchMatMul and _FusedMatMul on the blocked
+ * product of `gemm_impl.ts` (about 5.5 GFLOP/s against about 1 for the stock
+ * kernel, whose transposed operands are read with a stride).
  */
-import {_FusedMatMul, backend_util, BatchMatMul, util} from '@tensorflow/tfjs-core';
-import type {_FusedMatMulAttrs, BatchMatMulAttrs, TensorInfo} from '@tensorflow/tfjs-core';
+import {backend_util, util} from '@tensorflow/tfjs-core';
+import type {TensorInfo} from '@tensorflow/tfjs-core';
 
-import {addBiasAndActivate, isFusableActivation} from './cpu_fused';
-import {multiplyTransposed, transposeInto} from './gemm';
-import {cpuFloats, delegate} from './kernel_util';
-import type {CpuBackendLike, KernelArgs, TrainingKernel} from './kernel_util';
+import {cpuFloats} from '../kernel_util';
+import type {CpuBackendLike, KernelArgs} from '../kernel_util';
+import {multiplyTransposed, transposeInto} from './gemm_impl';
 
 /**
  * The product as a cpu tensor, or null when the fast path does not cover it
@@ -18,7 +16,7 @@ import type {CpuBackendLike, KernelArgs, TrainingKernel} from './kernel_util';
  * Batch indices wrap as in the stock kernel: product `i` reads batch
  * `i % batchA` of `a` and `i % batchB` of `b`.
  */
-function multiply(args: KernelArgs, transposeA: boolean, transposeB: boolean): TensorInfo | null {
+export function cpuMatMul(args: KernelArgs, transposeA: boolean, transposeB: boolean): TensorInfo | null {
   const {a, b} = args.inputs as {a: TensorInfo; b: TensorInfo};
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
   const rankA = a.shape.length;
@@ -59,26 +57,3 @@ function multiply(args: KernelArgs, transposeA: boolean, transposeB: boolean): T
   }
   return backend.makeTensorInfo([...outer, rows, cols], 'float32', out);
 }
-
-/** The cpu BatchMatMul kernel. */
-export const cpuBatchMatMul: TrainingKernel = {
-  kernelName: BatchMatMul,
-  build: (replaced) => (args) => {
-    const {transposeA, transposeB} = args.attrs as unknown as BatchMatMulAttrs;
-    return multiply(args, transposeA, transposeB) ?? delegate(replaced, args, BatchMatMul, 'cpu', 'this product');
-  },
-};
-
-/** The cpu _FusedMatMul kernel: the product above, then the bias and activation. */
-export const cpuFusedMatMul: TrainingKernel = {
-  kernelName: _FusedMatMul,
-  build: (replaced) => (args) => {
-    const {bias, preluActivationWeights} = args.inputs as Record<string, TensorInfo | undefined>;
-    const attrs = args.attrs as unknown as _FusedMatMulAttrs;
-    const product = isFusableActivation(attrs.activation) ?
-      multiply(args, attrs.transposeA, attrs.transposeB) : null;
-    if (product == null) return delegate(replaced, args, _FusedMatMul, 'cpu', 'this product');
-    return addBiasAndActivate(args.backend as CpuBackendLike, product,
-        {bias, preluActivationWeights, activation: attrs.activation, leakyreluAlpha: attrs.leakyreluAlpha});
-  },
-};

@@ -10,8 +10,27 @@
  */
 import type {backend_util} from '@tensorflow/tfjs-core';
 
-import {transposeInto} from './gemm';
-import {gatherPatchAt, patchLength, scatterAddPatchAt} from './im2col';
+import {transposeInto} from './gemm_impl';
+import {gatherPatchAt, patchLength, scatterAddPatchAt} from './im2col_impl';
+
+// The one rule for sparse versus dense on both backends: the sparse loops run when their
+// modelled time (the same JavaScript on cpu and wasm) beats the dense path's, in nanoseconds on
+// the training machine (Node 20, one thread).
+/** One multiply-add of the sparse loops, with their bookkeeping. */
+const SPARSE_NS_PER_MULTIPLY_ADD = 1.6;
+/** One dy entry looked at by the sparse loops (a branch that mispredicts often). */
+export const SPARSE_NS_PER_DY_ENTRY = 2.2;
+/** One dy entry sampled by {@link nonzeroFraction} (a random walk over at most 2^16 of them). */
+export const DENSITY_NS_PER_SAMPLE = 15;
+
+/**
+ * The expected time of the sparse loops for a dy: a scan of dy, and one
+ * patch-long multiply-add per nonzero entry. The kernels compare it with
+ * their dense path's expected time and take the faster.
+ */
+export function sparseLoopsNs(info: backend_util.Conv2DInfo, dy: Float32Array): number {
+  return dy.length * (SPARSE_NS_PER_DY_ENTRY + nonzeroFraction(dy) * patchLength(info) * SPARSE_NS_PER_MULTIPLY_ADD);
+}
 
 /** Entries read to estimate a density: enough for about 0.5% accuracy. */
 const DENSITY_SAMPLES = 1 << 16;

@@ -5,8 +5,8 @@
  */
 import type {FusedConv2DAttrs, NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 
-import {runKernel} from './kernel_util';
-import type {CpuBackendLike} from './kernel_util';
+import {runKernel} from '../kernel_util';
+import type {CpuBackendLike} from '../kernel_util';
 
 /** A fused activation's name (tfjs-core does not export the type itself). */
 type Activation = FusedConv2DAttrs['activation'];

@@ -1,0 +1,97 @@
+/**
+ * Conv2DBackpropInput (also Conv2DTranspose's forward pass). On cpu:
+ * `dy · filterᵀ` scattered back onto the input, or the sparse loops over dy's
+ * nonzero entries when they are expected to be faster. On wasm (stock is a
+ * scalar loop): see `wasmKernel` below.
+ */
+import {backend_util, Conv2DBackpropInput, util} from '@tensorflow/tfjs-core';
+import type {Conv2DBackpropInputAttrs, TensorInfo} from '@tensorflow/tfjs-core';
+
+import {conv2dInputGradientValues} from '../impl/conv2d_impl';
+import {sparseInputGradient, sparseLoopsNs} from '../impl/conv2d_sparse_impl';
+import {covered, sparseDyPays} from '../impl/cpu_conv2d_impl';
+import {nonzeroRows, patchCount, patchLength} from '../impl/im2col_impl';
+import {
+  convolve, flippedFilter, inputGradientByProduct, release, roundUp4, SCATTER_NS_PER_ELEMENT,
+  SIMD_PRODUCT_NS_PER_MULTIPLY_ADD, sparseBeatsSimd, WASM, XNNPACK_NS_PER_MULTIPLY_ADD,
+} from '../impl/wasm_conv2d_impl';
+import {cpuFloats, delegate, WASM_IO, wasmFloats} from '../kernel_util';
+import type {CpuBackendLike, KernelArgs, KernelBuilder, KernelDefinition, WasmBackendLike} from '../kernel_util';
+import {isPointwise, simdPointwiseInputGradient, trainingSimd} from '../wasm/training_simd';
+
+/** The cpu Conv2DBackpropInput kernel: `dy · filterᵀ`, scattered back onto the input. */
+const cpuKernel: KernelBuilder = (replaced) => (args) => {
+  const {dy, filter} = args.inputs as {dy: TensorInfo; filter: TensorInfo};
+  const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+  const info = backend_util.computeConv2DInfo(
+      attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
+      attrs.dimRoundingMode, false, backend_util.convertConv2DDataFormat(attrs.dataFormat));
+  if (!covered(info, dy, filter)) return delegate(replaced, args as KernelArgs, Conv2DBackpropInput, 'cpu', 'NCHW or non-float32 data');
+  const backend = args.backend as CpuBackendLike;
+  const dyValues = cpuFloats(backend, dy);
+  const filterValues = cpuFloats(backend, filter);
+  let dx: Float32Array;
+  if (sparseDyPays(info, dyValues)) {
+    dx = new Float32Array(util.sizeFromShape(info.inShape));
+    sparseInputGradient(dyValues, filterValues, info, dx);
+  } else {
+    dx = conv2dInputGradientValues(dyValues, filterValues, info);
+  }
+  return backend.makeTensorInfo(info.inShape, 'float32', dx);
+};
+
+/**
+ * The wasm Conv2DBackpropInput kernel (also Conv2DTranspose's forward pass).
+ * With stride 1, the input gradient is the convolution of dy with the
+ * flipped filter (see {@link flippedFilter}), padded by `filterSize - 1 - pad`
+ * on the leading side; XNNPACK runs it. Other strides go through
+ * {@link inputGradientByProduct}, and a very sparse dy through the sparse
+ * loops. A 1x1 stride-1 convolution's input gradient, a single product,
+ * runs in SIMD (wasm/training.wat) when it can. The stock kernel is a scalar loop.
+ */
+const wasmKernel: KernelBuilder = (replaced) => (args) => {
+  const {dy, filter} = args.inputs as {dy: TensorInfo; filter: TensorInfo};
+  const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+  const info = backend_util.computeConv2DInfo(
+      attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
+      attrs.dimRoundingMode, false, backend_util.convertConv2DDataFormat(attrs.dataFormat));
+  if (info.dataFormat !== 'channelsLast' || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
+    return delegate(replaced, args as KernelArgs, Conv2DBackpropInput, WASM, 'NCHW or non-float32 data');
+  }
+  const backend = args.backend as WasmBackendLike;
+  // A 1x1 convolution's input gradient is one product: SIMD, unless the sparse loops are expected to be faster.
+  if (isPointwise(info) && info.inChannels >= 4 && trainingSimd(backend) !== null) {
+    const simdNs =
+      patchCount(info) * roundUp4(info.inChannels) * roundUp4(info.outChannels) * SIMD_PRODUCT_NS_PER_MULTIPLY_ADD;
+    const dx = sparseBeatsSimd(info, backend, dy, simdNs) ? null : simdPointwiseInputGradient(backend, dy, filter, info);
+    if (dx !== null) return dx;
+  }
+  const top = info.filterHeight - 1 - info.padInfo.top;
+  const left = info.filterWidth - 1 - info.padInfo.left;
+  const bottom = info.inHeight - info.outHeight - top + info.filterHeight - 1;
+  const right = info.inWidth - info.outWidth - left + info.filterWidth - 1;
+  const byConvolution = info.strideHeight === 1 && info.strideWidth === 1 && Math.min(top, bottom, left, right) >= 0;
+  // The convolution runs over every input pixel (padding included); the
+  // product over the output pixels with a nonzero dy, then scatters their
+  // patches in JavaScript; the sparse loops over the nonzero dy entries.
+  const length = patchLength(info);
+  const dyValues = wasmFloats(backend, dy);
+  const rows = nonzeroRows(dyValues, 0, patchCount(info), info.outChannels);
+  const productNs = rows.length * length * (info.outChannels * XNNPACK_NS_PER_MULTIPLY_ADD + SCATTER_NS_PER_ELEMENT);
+  const convolutionNs = byConvolution ?
+    info.batchSize * info.inHeight * info.inWidth * length * info.outChannels * XNNPACK_NS_PER_MULTIPLY_ADD :
+    Infinity;
+  if (sparseLoopsNs(info, dyValues) < Math.min(productNs, convolutionNs)) {
+    return WASM_IO.produce(backend, info.inShape,
+        (out, read) => sparseInputGradient(read.floats(dy), read.floats(filter), info, out));
+  }
+  if (productNs < convolutionNs) return inputGradientByProduct(backend, dy, filter, info, rows);
+  const flipped = flippedFilter(backend, filter);
+  const dx = convolve(backend, dy, flipped, [top, bottom, left, right], [1, 1]);
+  release(backend, flipped);
+  return dx;
+};
+
+export const conv2DBackpropInputConfig: KernelDefinition = {
+  kernelName: Conv2DBackpropInput, cpu: cpuKernel, wasm: wasmKernel,
+};
