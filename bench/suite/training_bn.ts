@@ -1,5 +1,7 @@
 /**
- * What BatchNormalization and ReLU6 cost in training: `fit` on one batch of
+ * Training against inference (issue 20): `fit` on one batch of the seed CNN
+ * (batch 250, the seed article's) against `predict` on the same batch; and
+ * what BatchNormalization and ReLU6 cost in training: `fit` on one batch of
  * the MobileNetV2-style model (64x64x3, batch 32 or the suite's batch if
  * smaller; on cpu 8 outside the full run), with the training kernels' one-pass gradients of FusedBatchNorm
  * and ClipByValue and with tfjs-core's stock ones (swapped in untimed before
@@ -10,11 +12,46 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {replacedGradient, TRAINING_GRADIENTS} from '../../src/kernels/training_gradients';
 import {mobileNetV2Style} from '../models';
-import {disposeWithOptimizer} from '../seed_cnn';
+import {disposeWithOptimizer, seedCnn, syntheticBatch} from '../seed_cnn';
 import {Backend, Figure, Settings, figure} from './figures';
 import {interleave, pairedRatios, summarize} from './harness';
 
 export async function measureTrainingBatchNorm(backend: Backend, settings: Settings): Promise<Figure[]> {
+  return [...await measureSeedCnn(backend, settings), ...await measureMobileNetV2(backend, settings)];
+}
+
+/** `fit` on one batch of the seed CNN against `predict` on it, interleaved (wasm; batch 50 on cpu outside the full run). */
+async function measureSeedCnn(backend: Backend, settings: Settings): Promise<Figure[]> {
+  const full = settings.training.rounds >= 12;
+  const batch = backend === 'cpu' && !full ? 50 : 250;
+  const model = seedCnn();
+  model.compile({optimizer: tf.train.adam(), loss: 'categoricalCrossentropy'});
+  const {x, y} = syntheticBatch(batch);
+  try {
+    const measured = await interleave([
+      {name: 'fit', fn: async () => {
+        await model.fit(x, y, {batchSize: batch, epochs: 1, verbose: 0});
+      }},
+      {name: 'predict', fn: async () => {
+        const out = model.predict(x) as tf.Tensor;
+        await out.data();
+        out.dispose();
+      }},
+    ], {...settings.training, rounds: Math.min(settings.training.rounds, full ? 12 : 4)});
+    return [figure({
+      id: 'training-seed-cnn', backend,
+      title: `fit on one batch of ${batch}, seed CNN (28x28x1), with registerTrainingKernels`,
+      baseline: 'predict on the same batch', unit: 'x',
+      target: backend === 'wasm' ? {comparison: '<=', value: 3.5, text: 'at most 3.5x (issue 20)'} : null,
+      details: {batch, msPerCall: measured.times},
+    }, summarize(pairedRatios(measured, 'fit', 'predict')))];
+  } finally {
+    tf.dispose([x, y]);
+    disposeWithOptimizer(model);
+  }
+}
+
+async function measureMobileNetV2(backend: Backend, settings: Settings): Promise<Figure[]> {
   // MobileNetV2 trains slowly on cpu (about 10 s a batch of 32): there a batch of 8 and fewer rounds,
   // except in the full run (told apart by its training rounds: 12 or more; quick has 6, smoke 2).
   const full = settings.training.rounds >= 12;

@@ -6,24 +6,10 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-import {argumentMessage, checkOptionsObject, deepCopy, describeValue} from '../util/validation';
+import {argumentMessage, deepCopy} from '../util/validation';
 
 /** Called after each weight with the number of weights done and their total. */
 export type ProgressCallback = (done: number, total: number) => void;
-
-/** The options object as a record, after rejecting unknown keys. */
-export function optionRecord(caller: string, options: unknown, known: readonly string[], optional: boolean):
-    Record<string, unknown> {
-  checkOptionsObject(caller, 'options', options, optional);
-  const o = (options ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`${caller}: unknown option '${key}' (received ${describeValue(o[key])}); ` +
-          `the options are ${known.join(', ')}.`);
-    }
-  }
-  return o;
-}
 
 /** Copies of the `exclude` patterns (RegExps without the g and y flags, which would make `test` stateful). */
 export function excludePatterns(caller: string, value: unknown): Array<string | RegExp> {

@@ -12,15 +12,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 import {elementCount} from '../quantization/manifest';
 import {checkMByN} from '../sparsity/pruning_params';
 import type {BlockPoolingType} from '../sparsity/pruning_params';
-import {argumentMessage, deepCopy} from '../util/validation';
-import {
-  ProgressCallback,
-  excludePatterns,
-  optionRecord,
-  progressCallback,
-  withWeights,
-  yieldIfBusy,
-} from './artifact_options';
+import {argumentMessage, deepCopy, optionRecord} from '../util/validation';
+import {ProgressCallback, excludePatterns, progressCallback, withWeights, yieldIfBusy} from './artifact_options';
 import {detectModelFormat} from './model_format';
 import {KernelMask, applyMask, globalKernelMasks, kernelMask} from './kernel_masks';
 import {describeArtifactWeights, isExcluded} from './weight_role';

@@ -12,15 +12,8 @@ import {FLOAT16_MAX} from '../quantization/codecs';
 import {elementCount} from '../quantization/manifest';
 import type {QuantizationDtype} from '../quantization/quantize';
 import {CodecOptions, resolveCodecOptions, schemeLabel} from '../quantization/quantize_options';
-import {deepCopy} from '../util/validation';
-import {
-  ProgressCallback,
-  excludePatterns,
-  optionRecord,
-  progressCallback,
-  withWeights,
-  yieldIfBusy,
-} from './artifact_options';
+import {deepCopy, optionRecord} from '../util/validation';
+import {ProgressCallback, excludePatterns, progressCallback, withWeights, yieldIfBusy} from './artifact_options';
 import {EncodedWeight, encodeWeight} from './encode_weight';
 import {isWeightOperand} from './graph_roles';
 import {FLOAT16_BUDGET, FLOAT16_FALLBACK_ERROR, channelErrors, mseClippedValues} from './int8_error';

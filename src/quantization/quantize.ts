@@ -11,7 +11,7 @@ import {isClusterWeights} from '../clustering/cluster_wrapper';
 import {layersOf} from '../graph/model_graph';
 import {collectPruneLowMagnitudeLayers} from '../sparsity/pruning_callbacks';
 import {completeModelTopology, stripPruning} from '../sparsity/prune';
-import {argumentMessage, checkOptionsObject, describeValue} from '../util/validation';
+import {argumentMessage, optionRecord} from '../util/validation';
 import {Codec, CodecName, encodeWeightCodes} from './codecs';
 import {elementCount} from './manifest';
 import {CodecOptions, resolveCodecOptions, schemeLabel} from './quantize_options';
@@ -83,14 +83,7 @@ function validateOptions(model: unknown, options: unknown): ResolvedOptions {
     throw new TypeError(argumentMessage(
         CALLER, 'model', 'must be a tf.LayersModel (a tf.Sequential or a functional model)', model));
   }
-  checkOptionsObject(CALLER, 'options', options, true);
-  const o = (options ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KNOWN_OPTIONS.includes(key)) {
-      throw new TypeError(`${CALLER}: unknown option '${key}' (received ${describeValue(o[key])}); ` +
-          `the options are ${KNOWN_OPTIONS.join(', ')}.`);
-    }
-  }
+  const o = optionRecord(CALLER, options, KNOWN_OPTIONS, true);
   const codecOptions = resolveCodecOptions(CALLER, o);
   const exclude = o.exclude ?? [];
   if (!Array.isArray(exclude)) {

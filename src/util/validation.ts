@@ -64,6 +64,23 @@ export function checkOptionsObject(caller: string, arg: string, value: unknown, 
   }
 }
 
+/**
+ * The options object as a record, after rejecting unknown keys (a TypeError
+ * naming the key, its value and the known options).
+ */
+export function optionRecord(caller: string, options: unknown, known: readonly string[], optional: boolean):
+    Record<string, unknown> {
+  checkOptionsObject(caller, 'options', options, optional);
+  const o = (options ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`${caller}: unknown option '${key}' (received ${describeValue(o[key])}); ` +
+          `the options are ${known.join(', ')}.`);
+    }
+  }
+  return o;
+}
+
 /** Whether `object` has an own property `key` (`Object.hasOwn`, which ES2020 lacks). */
 export function hasOwnKey(object: object, key: PropertyKey): boolean {
   return Object.prototype.hasOwnProperty.call(object, key);

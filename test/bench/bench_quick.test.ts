@@ -27,7 +27,7 @@ const SPARSE_FIGURES = [
 /** Every figure of the suite, on each backend. Adding a figure to the suite means adding it here. */
 const FIGURES = [
   'training-frequency-100', 'training-frequency-1', 'training-channels-frequency-100', 'training-clustered',
-  'training-bn-mobilenetv2', 'training-bn-mobilenetv2-stock', 'training-bn-mobilenetv2-speedup', 'mask-update-vs-abs', 'mask-update-vs-tfmot', 'inference-stripped',
+  'training-seed-cnn', 'training-bn-mobilenetv2', 'training-bn-mobilenetv2-stock', 'training-bn-mobilenetv2-speedup', 'mask-update-vs-abs', 'mask-update-vs-tfmot', 'inference-stripped',
   'size-pruned', 'size-pruned-int8', 'quantize-throughput', 'quantize-vs-copy', ...CHANNEL_FIGURES, ...SPARSE_FIGURES,
 ];
 const BACKENDS = ['wasm', 'cpu'];

@@ -9,9 +9,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import {registerTrainingKernels, unregisterTrainingKernels} from '../../src/kernels';
 import {batchNormGradient} from '../../src/kernels/impl/batch_norm_grad_impl';
 import {
-  simdBatchNormGradient, simdChannelReduction, simdConvFilterGradient, simdDepthwiseFilterGradient,
-  simdDepthwiseInputGradient, simdPointwiseInputGradient, trainingSimd,
+  simdConvFilterGradient, simdDepthwiseFilterGradient, simdDepthwiseInputGradient, simdPointwiseInputGradient,
+  trainingSimd,
 } from '../../src/kernels/wasm/training_simd';
+import {simdBatchNormGradient, simdChannelReduction} from '../../src/kernels/wasm/training_simd_channels';
 import type {TrainingExports} from '../../src/kernels/wasm/training_simd';
 import {TRAINING_WASM, TRAINING_WASM_SHARED} from '../../src/kernels/wasm/training_module';
 import {instantiateOnHeap} from '../../src/kernels/wasm/wasm_instance';

@@ -1,6 +1,6 @@
 /**
  * NHWC Conv2D and its two gradients over typed arrays, as matrix products on
- * patch matrices (see `im2col.ts`), processed in chunks of output pixels so
+ * patch matrices (see `im2col_impl.ts`), processed in chunks of output pixels so
  * that the working set stays in cache and memory stays bounded. The gradients
  * skip the output pixels whose dy is all zeros (most of them under ReLU and
  * max pooling). Shared by the cpu kernels; backend-independent.

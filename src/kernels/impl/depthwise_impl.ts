@@ -5,7 +5,13 @@
  * touch contiguous channel runs. Shared by the cpu and wasm kernels;
  * backend-independent. Supports any strides, dilations and padding.
  */
-import type {backend_util} from '@tensorflow/tfjs-core';
+import {backend_util, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput} from '@tensorflow/tfjs-core';
+import type {
+  DepthwiseConv2dNativeBackpropFilterAttrs, DepthwiseConv2dNativeBackpropInputAttrs, NamedAttrMap, TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+import {allFloat32, delegate} from '../kernel_util';
+import type {BackendIO, KernelArgs, KernelBuilder} from '../kernel_util';
 
 /**
  * The filter gradient: `dFilter[kh, kw, c, m] = sum over batch and output
@@ -105,4 +111,51 @@ export function depthwiseInputGradient(
       }
     }
   }
+}
+
+/** How each depthwise gradient reads its call: its kernel name, its two inputs, its geometry and its math. */
+const GRADIENTS = {
+  filter: {
+    kernelName: DepthwiseConv2dNativeBackpropFilter, names: ['x', 'dy'], math: depthwiseFilterGradient,
+    geometry: (x: TensorInfo, _dy: TensorInfo, attrs: NamedAttrMap) => {
+      const {filterShape, strides, dilations, pad, dimRoundingMode} =
+        attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
+      return backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides,
+          dilations, pad, dimRoundingMode, true);
+    },
+  },
+  input: {
+    kernelName: DepthwiseConv2dNativeBackpropInput, names: ['dy', 'filter'], math: depthwiseInputGradient,
+    geometry: (_dy: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap) => {
+      const {inputShape, strides, dilations, pad, dimRoundingMode} =
+        attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
+      return backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides,
+          dilations, pad, dimRoundingMode, true);
+    },
+  },
+} as const;
+
+/** A backend's own form of a gradient, tried first: null where it does not apply. */
+export type DepthwiseGradientFast =
+    (backend: object, a: TensorInfo, b: TensorInfo, info: backend_util.Conv2DInfo) => TensorInfo | null;
+
+/**
+ * The kernel of the depthwise filter gradient (inputs x, dy) or input
+ * gradient (inputs dy, filter) on one backend: `fast` first when given, the
+ * JavaScript math above otherwise; non-float32 data goes to the kernel
+ * registered before.
+ */
+export function depthwiseGradientKernel(
+    gradient: keyof typeof GRADIENTS, io: BackendIO, fast?: DepthwiseGradientFast): KernelBuilder {
+  const {kernelName, names, math, geometry} = GRADIENTS[gradient];
+  return (replaced) => (args) => {
+    const a = args.inputs[names[0]] as TensorInfo;
+    const b = args.inputs[names[1]] as TensorInfo;
+    if (!allFloat32(a, b)) return delegate(replaced, args as KernelArgs, kernelName, io.backendName, 'non-float32 data');
+    const info = geometry(a, b, args.attrs ?? {});
+    const result = fast?.(args.backend, a, b, info);
+    if (result != null) return result;
+    const outShape = gradient === 'filter' ? info.filterShape : info.inShape;
+    return io.produce(args.backend, outShape, (out, read) => math(read.floats(a), read.floats(b), info, out));
+  };
 }

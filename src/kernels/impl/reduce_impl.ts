@@ -11,7 +11,7 @@ import type {MeanAttrs, SumAttrs, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {delegate, withFastPath} from '../kernel_util';
 import type {BackendIO, KernelBuilder} from '../kernel_util';
-import {simdChannelReduction} from '../wasm/training_simd';
+import {simdChannelReduction} from '../wasm/training_simd_channels';
 
 /** The double-precision sums of the rows (`channels` long) of `x`, four rows per pass. */
 export function rowSums(x: Float32Array, channels: number): Float64Array {

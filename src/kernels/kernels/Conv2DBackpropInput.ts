@@ -4,41 +4,21 @@
  * nonzero entries when they are expected to be faster. On wasm (stock is a
  * scalar loop): see `wasmKernel` below.
  */
-import {backend_util, Conv2DBackpropInput, util} from '@tensorflow/tfjs-core';
-import type {Conv2DBackpropInputAttrs, TensorInfo} from '@tensorflow/tfjs-core';
+import {Conv2DBackpropInput} from '@tensorflow/tfjs-core';
 
-import {conv2dInputGradientValues} from '../impl/conv2d_impl';
 import {sparseInputGradient, sparseLoopsNs} from '../impl/conv2d_sparse_impl';
-import {covered, sparseDyPays} from '../impl/cpu_conv2d_impl';
+import {convGradientKernel, cpuConvGradientKernel} from '../impl/cpu_conv2d_impl';
 import {nonzeroRows, patchCount, patchLength} from '../impl/im2col_impl';
 import {
   convolve, flippedFilter, inputGradientByProduct, release, roundUp4, SCATTER_NS_PER_ELEMENT,
   SIMD_PRODUCT_NS_PER_MULTIPLY_ADD, sparseBeatsSimd, WASM, XNNPACK_NS_PER_MULTIPLY_ADD,
 } from '../impl/wasm_conv2d_impl';
-import {cpuFloats, delegate, WASM_IO, wasmFloats} from '../kernel_util';
-import type {CpuBackendLike, KernelArgs, KernelBuilder, KernelDefinition, WasmBackendLike} from '../kernel_util';
+import {WASM_IO, wasmFloats} from '../kernel_util';
+import type {KernelDefinition, WasmBackendLike} from '../kernel_util';
 import {isPointwise, simdPointwiseInputGradient, trainingSimd} from '../wasm/training_simd';
 
-/** The cpu Conv2DBackpropInput kernel: `dy · filterᵀ`, scattered back onto the input. */
-const cpuKernel: KernelBuilder = (replaced) => (args) => {
-  const {dy, filter} = args.inputs as {dy: TensorInfo; filter: TensorInfo};
-  const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
-  const info = backend_util.computeConv2DInfo(
-      attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
-      attrs.dimRoundingMode, false, backend_util.convertConv2DDataFormat(attrs.dataFormat));
-  if (!covered(info, dy, filter)) return delegate(replaced, args as KernelArgs, Conv2DBackpropInput, 'cpu', 'NCHW or non-float32 data');
-  const backend = args.backend as CpuBackendLike;
-  const dyValues = cpuFloats(backend, dy);
-  const filterValues = cpuFloats(backend, filter);
-  let dx: Float32Array;
-  if (sparseDyPays(info, dyValues)) {
-    dx = new Float32Array(util.sizeFromShape(info.inShape));
-    sparseInputGradient(dyValues, filterValues, info, dx);
-  } else {
-    dx = conv2dInputGradientValues(dyValues, filterValues, info);
-  }
-  return backend.makeTensorInfo(info.inShape, 'float32', dx);
-};
+/** The cpu kernel: the blocked products, or the sparse loops (impl/cpu_conv2d_impl.ts). */
+const cpuKernel = cpuConvGradientKernel('input');
 
 /**
  * The wasm Conv2DBackpropInput kernel (also Conv2DTranspose's forward pass).
@@ -49,16 +29,8 @@ const cpuKernel: KernelBuilder = (replaced) => (args) => {
  * loops. A 1x1 stride-1 convolution's input gradient, a single product,
  * runs in SIMD (wasm/training.wat) when it can. The stock kernel is a scalar loop.
  */
-const wasmKernel: KernelBuilder = (replaced) => (args) => {
-  const {dy, filter} = args.inputs as {dy: TensorInfo; filter: TensorInfo};
-  const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
-  const info = backend_util.computeConv2DInfo(
-      attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
-      attrs.dimRoundingMode, false, backend_util.convertConv2DDataFormat(attrs.dataFormat));
-  if (info.dataFormat !== 'channelsLast' || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
-    return delegate(replaced, args as KernelArgs, Conv2DBackpropInput, WASM, 'NCHW or non-float32 data');
-  }
-  const backend = args.backend as WasmBackendLike;
+const wasmKernel = convGradientKernel('input', WASM, (dy, filter, info, backendObject) => {
+  const backend = backendObject as WasmBackendLike;
   // A 1x1 convolution's input gradient is one product: SIMD, unless the sparse loops are expected to be faster.
   if (isPointwise(info) && info.inChannels >= 4 && trainingSimd(backend) !== null) {
     const simdNs =
@@ -90,7 +62,7 @@ const wasmKernel: KernelBuilder = (replaced) => (args) => {
   const dx = convolve(backend, dy, flipped, [top, bottom, left, right], [1, 1]);
   release(backend, flipped);
   return dx;
-};
+});
 
 export const conv2DBackpropInputConfig: KernelDefinition = {
   kernelName: Conv2DBackpropInput, cpu: cpuKernel, wasm: wasmKernel,

@@ -25,8 +25,8 @@ import type {NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 import {batchNormGradient} from '../impl/batch_norm_grad_impl';
 import {asFloat32, withFastPath} from '../kernel_util';
 import type {CpuBackendLike, KernelArgs, KernelBuilder, KernelDefinition, WasmBackendLike} from '../kernel_util';
-import {simdBatchNormGradient} from '../wasm/training_simd';
-import type {BatchNormGradInputs} from '../wasm/training_simd';
+import {simdBatchNormGradient} from '../wasm/training_simd_channels';
+import type {BatchNormGradInputs} from '../wasm/training_simd_channels';
 
 /** The kernel's name in tfjs's registry. Inputs x, dy, mean, variance and optionally scale; attr varianceEpsilon. */
 export const BATCH_NORM_GRAD = 'TfmotBatchNormGrad';

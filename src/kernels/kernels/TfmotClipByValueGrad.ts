@@ -10,7 +10,7 @@ import type {TensorInfo} from '@tensorflow/tfjs-core';
 
 import {onCpuAndWasm, withFastPath} from '../kernel_util';
 import type {KernelBuilder, KernelDefinition} from '../kernel_util';
-import {simdClipGradient} from '../wasm/training_simd';
+import {simdClipGradient} from '../wasm/training_simd_channels';
 
 /** The kernel's name in tfjs's registry. Inputs x and dy (float32, same shape); attrs clipValueMin, clipValueMax. */
 export const CLIP_GRAD = 'TfmotClipByValueGrad';

@@ -1,8 +1,9 @@
 /**
  * The SIMD training kernels of training.wat on tfjs-backend-wasm's heap: the
- * two depthwise convolution gradients, the convolution filter gradient, the
- * input gradient of 1x1 convolutions (NHWC, float32), ReLU6's and
- * BatchNormalization's gradients, and per-channel sums and means.
+ * two depthwise convolution gradients, the convolution filter gradient and
+ * the input gradient of 1x1 convolutions (NHWC, float32); ReLU6's and
+ * BatchNormalization's gradients and per-channel sums and means are in
+ * training_simd_channels.ts.
  * Each function returns the gradient as a new tensor on the heap, or null
  * when it cannot run (no SIMD, the heap's memory not found, fewer than 4
  * channels, no room for scratch): the caller then takes its JavaScript or
@@ -12,7 +13,6 @@
  * output pixels (or one output row, when a row is longer) in float32, and
  * add the rectangles' sums in float64.
  */
-import {util} from '@tensorflow/tfjs-core';
 import type {backend_util, TensorInfo} from '@tensorflow/tfjs-core';
 
 import type {WasmBackendLike} from '../kernel_util';
@@ -36,7 +36,7 @@ export interface TrainingExports {
 }
 
 /** The backend: tfjs-backend-wasm's `BackendWasm`, as the kernels and the heap see it. */
-type Backend = WasmBackendLike & WasmHeapBackend;
+export type Backend = WasmBackendLike & WasmHeapBackend;
 
 /** Longest float32 sum of the filter gradients: output pixels per rectangle (then float64). */
 export const MAX_TAP_PIXELS = 1024;
@@ -55,12 +55,12 @@ export function trainingSimd(backend: object): TrainingExports | null {
 }
 
 /** Byte offset of a tensor's data on the heap. */
-function address(backend: Backend, info: TensorInfo): number {
+export function address(backend: Backend, info: TensorInfo): number {
   return backend.typedArrayFromHeap(info).byteOffset;
 }
 
 /** A scratch block on the heap, freed by `free`; its offsets are stable, its views are not. */
-function scratch(backend: Backend, bytes: number): number | null {
+export function scratch(backend: Backend, bytes: number): number | null {
   return heapAllocate(backend.wasm, Math.max(16, bytes));
 }
 
@@ -332,134 +332,6 @@ export function simdPointwiseInputGradient(
     simd.gemm(address(heap, dy), 4 * outChannels, block, address(heap, dx), 4 * inChannels, pixels, inChannels,
         outChannels);
     return dx;
-  } finally {
-    heap.wasm._free(block);
-  }
-}
-
-/**
- * ReLU6's (ClipByValue's) gradient, `dx = (low <= x <= high) ? dy : 0` with
- * the bounds as float32, bit-identical to `clipGradient` of clip_grad.ts.
- * Null when it cannot run (no SIMD, or data that is not float32).
- */
-export function simdClipGradient(
-    backend: object, x: TensorInfo, dy: TensorInfo, low: number, high: number): TensorInfo | null {
-  const simd = trainingSimd(backend);
-  if (simd === null || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
-  const heap = backend as Backend;
-  const out = heap.makeOutput(x.shape, 'float32');
-  const n = x.shape.reduce((a, b) => a * b, 1);
-  simd.clipGrad(address(heap, x), address(heap, dy), address(heap, out), n, Math.fround(low), Math.fround(high));
-  return out;
-}
-
-/**
- * The channel count of a float32 reduction over every axis but the last
- * (`axis`), when SIMD can run it (a multiple of 4); else null.
- */
-function leadingReduction(x: TensorInfo, axis: number | number[]): number | null {
-  const rank = x.shape.length;
-  const axes = [...new Set(util.parseAxisParam(axis, x.shape))].sort((a, b) => a - b);
-  const channels = x.shape[rank - 1];
-  const leading = rank >= 2 && channels > 0 && util.sizeFromShape(x.shape) > 0 && axes.length === rank - 1 &&
-    axes.every((a, i) => a === i);
-  return x.dtype === 'float32' && leading && channels % 4 === 0 ? channels : null;
-}
-
-/**
- * Sum or Mean over every axis but the last (bias gradients; BatchNormalization's
- * means in training), summed in float64 like `rowSums` of impl/reduce_impl.ts.
- * Null where it does not apply: other reductions, non-float32 data, channel
- * counts that are not a multiple of 4, no SIMD.
- */
-export function simdChannelReduction(
-    backend: object, x: TensorInfo, axis: number | number[], keepDims: boolean, mean: boolean): TensorInfo | null {
-  const simd = trainingSimd(backend);
-  const channels = simd === null ? null : leadingReduction(x, axis);
-  if (simd === null || channels === null) return null;
-  const heap = backend as Backend;
-  const block = scratch(heap, 8 * channels);
-  if (block === null) return null;
-  try {
-    const shape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), channels] : [channels];
-    const out = heap.makeOutput(shape, 'float32');
-    const rows = util.sizeFromShape(x.shape) / channels;
-    new Float64Array(heap.wasm.HEAPU8.buffer, block, channels).fill(0);
-    simd.colSums(address(heap, x), rows, channels, block);
-    const sums = new Float64Array(heap.wasm.HEAPU8.buffer, block, channels);
-    const values = heap.typedArrayFromHeap(out) as Float32Array;
-    for (let c = 0; c < channels; c++) values[c] = mean ? sums[c] / rows : sums[c];
-    return out;
-  } finally {
-    heap.wasm._free(block);
-  }
-}
-
-/** The inputs of `'TfmotBatchNormGrad'` (batch_norm_grad.ts). */
-export interface BatchNormGradInputs {
-  x: TensorInfo;
-  dy: TensorInfo;
-  mean: TensorInfo;
-  variance: TensorInfo;
-  scale?: TensorInfo;
-}
-
-/**
- * BatchNormalization's gradient (`'TfmotBatchNormGrad'`: dx, dMean,
- * dVariance, dScale, dOffset) as `batchNormGradient` of batch_norm_grad.ts
- * computes it: dx bit-identical, the per-channel sums in float64 (row by row
- * rather than four rows at a time). Null where it does not apply: channel
- * counts that are not a multiple of 4, non-float32 data, no SIMD.
- */
-export function simdBatchNormGradient(
-    backend: object, inputs: BatchNormGradInputs, varianceEpsilon: number): TensorInfo[] | null {
-  const simd = trainingSimd(backend);
-  const {x, dy, mean, variance, scale} = inputs;
-  const channels = x.shape[x.shape.length - 1];
-  const perChannel = (t: TensorInfo) => t.shape.length === 1 && t.shape[0] === channels && t.dtype === 'float32';
-  if (simd === null || x.shape.length < 1 || channels % 4 !== 0 || channels === 0 || x.dtype !== 'float32' ||
-      dy.dtype !== 'float32' || !perChannel(mean) || !perChannel(variance) || (scale != null && !perChannel(scale))) {
-    return null;
-  }
-  const heap = backend as Backend;
-  // Float64: mean, sum of dy, sum of dy (x - mean); float32: rsqrt, scale.
-  const block = scratch(heap, 8 * 3 * channels + 4 * 2 * channels);
-  if (block === null) return null;
-  const outputs: TensorInfo[] = [];
-  try {
-    outputs.push(heap.makeOutput(x.shape, 'float32'));
-    for (let i = 0; i < 4; i++) outputs.push(heap.makeOutput(mean.shape, 'float32'));
-    const buffer = heap.wasm.HEAPU8.buffer;
-    const mean64 = new Float64Array(buffer, block, channels);
-    const sums = new Float64Array(buffer, block + 8 * channels, 2 * channels);
-    const rsqrt = new Float32Array(buffer, block + 24 * channels, channels);
-    const scales = new Float32Array(buffer, block + 28 * channels, channels);
-    const meanValues = heap.typedArrayFromHeap(mean) as Float32Array;
-    const varianceValues = heap.typedArrayFromHeap(variance) as Float32Array;
-    const scaleValues = scale == null ? null : heap.typedArrayFromHeap(scale) as Float32Array;
-    for (let k = 0; k < channels; k++) {
-      mean64[k] = meanValues[k];
-      rsqrt[k] = 1 / Math.sqrt(Math.fround(varianceValues[k] + varianceEpsilon));
-      scales[k] = scaleValues == null ? 1 : scaleValues[k];
-    }
-    sums.fill(0);
-    const rows = util.sizeFromShape(x.shape) / channels;
-    simd.bnGrad(address(heap, x), address(heap, dy), address(heap, outputs[0]), rows, channels, block,
-        block + 24 * channels, block + 28 * channels, block + 8 * channels);
-    const [dMean, dVariance, dScale, dOffset] = outputs.slice(1).map((info) => heap.typedArrayFromHeap(info) as Float32Array);
-    for (let k = 0; k < channels; k++) {
-      const r = rsqrt[k];
-      const sumDy = sums[k];
-      const sumCentered = sums[channels + k];
-      dOffset[k] = sumDy;
-      dScale[k] = r * sumCentered;
-      dMean[k] = -Math.fround(r * scales[k]) * sumDy;
-      dVariance[k] = -0.5 * r * r * r * scales[k] * sumCentered;
-    }
-    return outputs;
-  } catch (error) {
-    for (const info of outputs) heap.disposeData(info.dataId);
-    throw error;
   } finally {
     heap.wasm._free(block);
   }
