@@ -6,6 +6,10 @@
  */
 import type {ChannelLayout} from './layout';
 
+// Module-level alias: inside a vm context (Jest runs tests in one) every lookup of the
+// global `Math` goes through an interceptor, which made `Math.abs` in the loops 50x slower.
+const {abs} = Math;
+
 /** Scale and integer zero point of each channel: channel `c` decodes as `(code - zeroPoint[c]) * scale[c]`. */
 export interface AffineParams {
   scale: number[];
@@ -36,8 +40,38 @@ export class NonFiniteValueError extends Error {
 
 /** The largest |value| of each channel. Throws NonFiniteValueError on NaN or infinities. */
 export function channelMaxAbs(values: Float32Array, layout: ChannelLayout): Float64Array {
-  const {lo, hi} = channelMinMax(values, layout);
-  return hi.map((high, c) => Math.max(high, -lo[c]));
+  const {outer, channels, inner} = layout;
+  const maxAbs = new Float64Array(channels);
+  // `v * 0` is 0 for finite v and NaN otherwise: one branch-free check per element.
+  let finiteCheck = 0;
+  let i = 0;
+  if (inner === 1) {
+    // Channels on the last axis (Dense and Conv kernels): one pass over rows of `channels` values.
+    for (let o = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++, i++) {
+        const v = values[i];
+        const a = abs(v);
+        if (a > maxAbs[c]) maxAbs[c] = a;
+        finiteCheck += v * 0;
+      }
+    }
+  } else {
+    for (let o = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++) {
+        let max = maxAbs[c];
+        const end = i + inner;
+        for (; i < end; i++) {
+          const v = values[i];
+          const a = abs(v);
+          max = a > max ? a : max;
+          finiteCheck += v * 0;
+        }
+        maxAbs[c] = max;
+      }
+    }
+  }
+  if (finiteCheck !== 0) throw new NonFiniteValueError(); // NaN !== 0
+  return maxAbs;
 }
 
 /** The smallest and largest value of each channel. Throws NonFiniteValueError on NaN or infinities. */
