@@ -1,28 +1,49 @@
 /**
  * Compiles the package's WebAssembly text modules with wabt and writes each
- * one's bytes to a generated TypeScript module (src/kernels/wasm/magnitude.wat
- * to magnitude_module.ts, the mask update; training.wat to training_module.ts,
- * the training kernels; src/kernels/sparse/spmm.wat to spmm_module.ts, the
- * sparse kernels), twice: importing an ordinary memory
- * and importing a shared one (tfjs-backend-wasm's threaded build, used in
- * cross-origin isolated pages). `npm run build:wasm`; test/sparsity/wasm_magnitude
- * checks that the committed bytes are what this produces.
+ * one's bytes to a generated TypeScript module: src/kernels/wasm/magnitude.wat
+ * (the mask update) to magnitude_module.ts, the parts in
+ * src/kernels/wasm/training/ (the training kernels) to training_module.ts,
+ * the parts in src/kernels/sparse/spmm/ (the sparse kernels) to
+ * spmm_module.ts. Each twice: importing an ordinary memory and importing a
+ * shared one (tfjs-backend-wasm's threaded build, used in cross-origin
+ * isolated pages). `npm run build:wasm`; test/sparsity/wasm_magnitude checks
+ * that the committed bytes are what this produces.
  *
  * `--check` compares instead of writing, and exits 1 on a difference.
  */
 import {existsSync, readFileSync, writeFileSync} from 'node:fs';
-import {basename} from 'node:path';
+import {basename, dirname} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 
 import wabtFactory from 'wabt';
 
-/** Each module: its source, its output, and the name of its byte arrays. */
+/**
+ * Each module: its source (one .wat file, or the parts of one module in order, each under about
+ * 400 lines, concatenated before compiling), its output, and the name of its byte arrays.
+ */
 const MODULES = [
-  {wat: '../src/kernels/wasm/magnitude.wat', out: '../src/kernels/wasm/magnitude_module.ts', name: 'MAGNITUDE_WASM'},
-  {wat: '../src/kernels/sparse/spmm.wat', out: '../src/kernels/sparse/spmm_module.ts', name: 'SPMM_WASM'},
-  {wat: '../src/kernels/wasm/training.wat', out: '../src/kernels/wasm/training_module.ts', name: 'TRAINING_WASM'},
-].map((m) => ({...m, wat: fileURLToPath(new URL(m.wat, import.meta.url)), out: fileURLToPath(new URL(m.out, import.meta.url))}));
+  {wat: ['../src/kernels/wasm/magnitude.wat'], out: '../src/kernels/wasm/magnitude_module.ts', name: 'MAGNITUDE_WASM'},
+  {
+    wat: ['head', 'rows', 'tiles'].map((part) => `../src/kernels/sparse/spmm/${part}.wat`),
+    out: '../src/kernels/sparse/spmm_module.ts', name: 'SPMM_WASM',
+  },
+  {
+    wat: ['head', 'depthwise', 'conv_filter', 'pool_and_sparse', 'products', 'channels']
+      .map((part) => `../src/kernels/wasm/training/${part}.wat`),
+    out: '../src/kernels/wasm/training_module.ts', name: 'TRAINING_WASM',
+  },
+].map((m) => ({
+  ...m,
+  wat: m.wat.map((file) => fileURLToPath(new URL(file, import.meta.url))),
+  out: fileURLToPath(new URL(m.out, import.meta.url)),
+}));
+
+/** How a module's source is named in its generated file: `magnitude.wat`, `spmm/*.wat`. */
+function sourceLabel(files: readonly string[]): string {
+  return files.length === 1 ? basename(files[0]) : `${basename(dirname(files[0]))}/*.wat`;
+}
+
 const PLAIN_IMPORT = '(import "env" "memory" (memory 0))';
 const SHARED_IMPORT = '(import "env" "memory" (memory 0 65536 shared))';
 
@@ -55,7 +76,8 @@ export async function generateModuleSource(wat: string, file = 'magnitude.wat', 
 async function main(): Promise<void> {
   const {values} = parseArgs({options: {check: {type: 'boolean', default: false}}});
   for (const module of MODULES) {
-    const source = await generateModuleSource(readFileSync(module.wat, 'utf8'), basename(module.wat), module.name);
+    const text = module.wat.map((file) => readFileSync(file, 'utf8')).join('');
+    const source = await generateModuleSource(text, sourceLabel(module.wat), module.name);
     if (values.check) {
       if (!existsSync(module.out) || readFileSync(module.out, 'utf8') !== source) {
         console.error(`${module.out} is out of date: run npm run build:wasm`);

@@ -1,4 +1,4 @@
-// The SIMD training kernels of src/kernels/simd (training.wat on the wasm
+// The SIMD training kernels of src/kernels/simd (training/*.wat on the wasm
 // heap) called directly, so that no cost model or fallback hides them,
 // against the stock cpu kernels (the registered cpu kernels where stock cpu
 // ignores dilations), on a table of geometries; then NaN and infinities,
@@ -71,7 +71,7 @@ const simdPointwiseInput = simdKernel(CONV_INPUT, (backend, {dy, filter}, attrs)
     dy, filter, tf.backend_util.computeConv2DInfo(attrs.inputShape as Shape4, filter.shape as Shape4,
         attrs.strides as number, attrs.dilations as number, attrs.pad as Pad)));
 
-it('instantiates training.wat on the wasm backend (Node has WebAssembly SIMD)', () => {
+it('instantiates training/*.wat on the wasm backend (Node has WebAssembly SIMD)', () => {
   expect(trainingSimd(tf.findBackend('wasm'))).not.toBeNull();
   expect(trainingSimd(tf.findBackend('cpu'))).toBeNull();
 });

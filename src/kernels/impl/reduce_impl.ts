@@ -34,7 +34,7 @@ export function rowSums(x: Float32Array, channels: number): Float64Array {
 
 /**
  * The Sum (`mean` false) or Mean (`mean` true) kernel over every axis but the
- * last; on wasm the SIMD reduction of wasm/training.wat runs first.
+ * last; on wasm the SIMD reduction of wasm/training/*.wat runs first.
  */
 export function channelReduction(kernelName: string, io: BackendIO, mean: boolean): KernelBuilder {
   const kernel: KernelBuilder = (replaced) => (args) => {

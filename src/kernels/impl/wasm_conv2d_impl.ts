@@ -2,7 +2,7 @@
  * What the wasm kernels of both Conv2D gradients (kernels/) share: forms
  * composed from wasm's own kernels (XNNPACK's Conv2D and BatchMatMul,
  * Transpose, Slice) so that the heavy work runs in SIMD WebAssembly, and the
- * costs that choose between them, the SIMD kernels of wasm/training.wat and
+ * costs that choose between them, the SIMD kernels of wasm/training/*.wat and
  * the sparse loops. Stock tfjs-backend-wasm 4.22 has no
  * Conv2DBackpropFilter, and its Conv2DBackpropInput is a scalar loop.
  *
@@ -32,12 +32,51 @@ export const XNNPACK_NS_PER_PACKED_ELEMENT = 4;
 /** One patch element scattered back onto the input in JavaScript. */
 export const SCATTER_NS_PER_ELEMENT = 2.2;
 /**
- * One multiply-add of the SIMD filter gradient (wasm/training.wat, 16-20
+ * One multiply-add of the SIMD filter gradient (wasm/training/*.wat, 16-20
  * GFLOP/s), counted over its 4 x 8 tiles: channel counts rounded up to 4.
  */
 export const SIMD_FILTER_NS_PER_MULTIPLY_ADD = 0.12;
+/** The same for its 1 x 32 tiles (fewer than 4 input channels), counted over output channels rounded up to 4. */
+export const SIMD_NARROW_FILTER_NS_PER_MULTIPLY_ADD = 0.16;
 /** The same for the SIMD product of a 1x1 input gradient (26-30 GFLOP/s). */
 export const SIMD_PRODUCT_NS_PER_MULTIPLY_ADD = 0.08;
+
+/**
+ * The sparse SIMD kernels of training/*.wat, over dy's nonzero entries (both
+ * gradients): one dy entry listed or scanned; one (nonzero dy, tap) pair of
+ * the filter gradient, and each of its quads (or single floats past the
+ * quads) of input channels; one nonzero dy times a quad of the patch in the
+ * input gradient. Measured on the seed CNN's layers (about 11% nonzero).
+ */
+export const SIMD_SPARSE_NS_PER_DY_ENTRY = 0.8;
+export const SIMD_SPARSE_FILTER_NS_PER_PAIR = 3;
+export const SIMD_SPARSE_FILTER_NS_PER_QUAD = 0.6;
+export const SIMD_SPARSE_PRODUCT_NS_PER_QUAD = 0.8;
+/** One patch-gradient element added back onto the input by training/*.wat's `scatterTaps`. */
+export const SIMD_SCATTER_NS_PER_ELEMENT = 0.15;
+
+/** The expected time of the SIMD filter gradient over dy's nonzero entries (a fraction `density` of them). */
+export function simdSparseFilterNs(info: backend_util.Conv2DInfo, density: number): number {
+  const entries = patchCount(info) * info.outChannels;
+  const vectorOps = Math.floor(info.inChannels / 4) + (info.inChannels % 4);
+  return entries * (SIMD_SPARSE_NS_PER_DY_ENTRY + density * info.filterHeight * info.filterWidth *
+    (SIMD_SPARSE_FILTER_NS_PER_PAIR + vectorOps * SIMD_SPARSE_FILTER_NS_PER_QUAD));
+}
+
+/**
+ * The expected times of the SIMD input gradient by product, dense and over
+ * dy's nonzero entries (a fraction `density` of them).
+ */
+export function simdProductInputNs(info: backend_util.Conv2DInfo, density: number): {dense: number; sparse: number} {
+  const pixels = patchCount(info);
+  const length = patchLength(info);
+  const scatter = pixels * length * SIMD_SCATTER_NS_PER_ELEMENT;
+  return {
+    dense: pixels * Math.ceil(length / 8) * 8 * info.outChannels * SIMD_PRODUCT_NS_PER_MULTIPLY_ADD + scatter,
+    sparse: pixels * info.outChannels * (SIMD_SPARSE_NS_PER_DY_ENTRY +
+      density * Math.ceil(length / 4) * SIMD_SPARSE_PRODUCT_NS_PER_QUAD) + scatter,
+  };
+}
 
 /** `n` rounded up to a multiple of 4 (the SIMD kernels' tiles cover channels four at a time). */
 export const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;

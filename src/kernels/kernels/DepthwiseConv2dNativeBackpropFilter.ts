@@ -1,6 +1,6 @@
 /**
  * DepthwiseConv2dNativeBackpropFilter: stock wasm has none; stock cpu reads
- * through TensorBuffer.get. On wasm the SIMD kernel of wasm/training.wat runs
+ * through TensorBuffer.get. On wasm the SIMD kernel of wasm/training/*.wat runs
  * first; the JavaScript math (impl/depthwise_impl.ts) everywhere else.
  */
 import {DepthwiseConv2dNativeBackpropFilter} from '@tensorflow/tfjs-core';

@@ -1,7 +1,7 @@
 /**
  * DepthwiseConv2dNativeBackpropInput: stock wasm has none. Honours
  * dilations, which the stock cpu kernel ignores (tfjs never asks for a
- * dilated depthwise gradient). On wasm the SIMD kernel of wasm/training.wat
+ * dilated depthwise gradient). On wasm the SIMD kernel of wasm/training/*.wat
  * runs first; the JavaScript math (impl/depthwise_impl.ts) everywhere else.
  */
 import {DepthwiseConv2dNativeBackpropInput} from '@tensorflow/tfjs-core';

@@ -86,7 +86,7 @@ const wasmKernel: KernelBuilder = () => (args: KernelArgs) => {
 export const tfmotBatchNormGradConfig: KernelDefinition = {
   kernelName: BATCH_NORM_GRAD,
   cpu: cpuKernel,
-  // The SIMD kernel of wasm/training.wat first; the JavaScript one where it cannot run.
+  // The SIMD kernel of wasm/training/*.wat first; the JavaScript one where it cannot run.
   wasm: withFastPath(wasmKernel, ({inputs, backend, attrs}) => simdBatchNormGradient(
       backend, inputs as unknown as BatchNormGradInputs,
       Number((attrs as {varianceEpsilon?: number} | undefined)?.varianceEpsilon ?? 0.001))),

@@ -41,7 +41,7 @@ export const tfmotClipByValueGradConfig: KernelDefinition = onCpuAndWasm(CLIP_GR
         (out, read) => clipGradient(read.floats(x), read.floats(dy), clipValueMin, clipValueMax, out));
   };
   if (io.backendName !== 'wasm') return kernel;
-  // The SIMD kernel of wasm/training.wat first.
+  // The SIMD kernel of wasm/training/*.wat first.
   return withFastPath(kernel, ({inputs, backend, attrs}) => {
     const {x, dy} = inputs as {x: TensorInfo; dy: TensorInfo};
     const {clipValueMin, clipValueMax} = attrs as unknown as ClipAttrs;

@@ -23,7 +23,7 @@ export function countRun(backend: 'wasm' | 'cpu', path: SparsePath): void {
 /** The sparse estimate must be below this share of the stock kernel's. */
 export const MARGIN = 0.8;
 
-/** wasm: XNNPACK's GEMM against spmm.wat. */
+/** wasm: XNNPACK's GEMM against spmm/*.wat. */
 const WASM = {
   /**
    * Stock, per call (measured 4-5 us even for a 4 x 4 weight), and per

@@ -1,6 +1,6 @@
 /**
  * The sparse product on tfjs-backend-wasm: a product read by product.ts,
- * run by spmm.wat on the heap when the weight's sparse form and the cost
+ * run by spmm/*.wat on the heap when the weight's sparse form and the cost
  * model say so. Returns null whenever the stock kernel must run instead:
  * no sparse form (yet), too dense for this many rows, NaN or infinite
  * activations (a skipped zero weight would hide their NaN products), no
@@ -23,13 +23,13 @@ interface WasmBackend extends WasmHeapBackend {
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-/** What runWasmProduct keeps per backend: spmm.wat on its heap and its cache of sparse forms. */
+/** What runWasmProduct keeps per backend: spmm/*.wat on its heap and its cache of sparse forms. */
 interface WasmState {
   spmm: SpmmExports;
   cache: SparseCache<HeapForm>;
 }
 
-/** Per backend object: its state, or null when it is not a wasm backend spmm.wat can run on. */
+/** Per backend object: its state, or null when it is not a wasm backend spmm/*.wat can run on. */
 const states = new Map<object, WasmState | null>();
 
 function stateOf(backendObject: object): WasmState | null {

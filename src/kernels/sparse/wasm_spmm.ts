@@ -1,5 +1,5 @@
 /**
- * The sparse products on tfjs-backend-wasm: spmm.wat instantiated on the
+ * The sparse products on tfjs-backend-wasm: spmm/*.wat instantiated on the
  * backend's own heap (so activations and outputs are read and written in
  * place), the sparse forms copied to that heap, and the loop over row tiles.
  *
@@ -11,7 +11,7 @@ import type {WasmHeapBackend as HeapBackend} from '../wasm/wasm_instance';
 import type {RowLists, SparseForm, SparseLists} from './sparse_format';
 import {SPMM_WASM, SPMM_WASM_SHARED} from './spmm_module';
 
-/** The exports of spmm.wat (pointers are byte offsets into the heap). */
+/** The exports of spmm/*.wat (pointers are byte offsets into the heap). */
 export interface SpmmExports {
   finite(p: number, n: number): number;
   copyRow(src: number, colStride: number, k: number, dst: number): number;
@@ -40,7 +40,7 @@ export function isWasmHeapBackend(backend: unknown): backend is WasmHeapBackend 
 }
 
 /**
- * spmm.wat on `backend`'s heap, or null where it cannot run (no SIMD, memory
+ * spmm/*.wat on `backend`'s heap, or null where it cannot run (no SIMD, memory
  * not found, or while a browser compiles it in the background).
  */
 export function spmmInstance(backend: WasmHeapBackend): SpmmExports | null {

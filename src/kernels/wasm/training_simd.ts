@@ -1,5 +1,5 @@
 /**
- * The SIMD training kernels of training.wat on tfjs-backend-wasm's heap: the
+ * The SIMD training kernels of training/*.wat on tfjs-backend-wasm's heap: the
  * two depthwise convolution gradients, the convolution filter gradient and
  * the input gradient of 1x1 convolutions (NHWC, float32); ReLU6's and
  * BatchNormalization's gradients and per-channel sums and means are in
@@ -20,7 +20,7 @@ import {TRAINING_WASM, TRAINING_WASM_SHARED} from './training_module';
 import {heapAllocate, instantiateOnHeap, isWasmHeapBackend} from './wasm_instance';
 import type {WasmHeapBackend} from './wasm_instance';
 
-/** The exports of training.wat (pointers and offsets in bytes; see the .wat file for the tables). */
+/** The exports of training/*.wat (pointers and offsets in bytes; see the .wat file for the tables). */
 export interface TrainingExports {
   dwFilter(x: number, dy: number, c: number, m: number, xPix: number, xRow: number, dyPix: number, dyRow: number,
     taps: number, nTaps: number, acc: number, tmp: number): void;
@@ -28,6 +28,19 @@ export interface TrainingExports {
     wTab: number, stride: number): void;
   convFilter(x: number, dy: number, ci: number, co: number, xPix: number, xRow: number, dyPix: number, dyRow: number,
     taps: number, nTaps: number, acc: number, tmp: number): void;
+  convFilterNarrow(x: number, dy: number, ci: number, co: number, xPix: number, xRow: number, dyPix: number,
+    dyRow: number, taps: number, nTaps: number, acc: number, tmp: number): void;
+  maxPoolGrad(x: number, dy: number, dx: number, c: number, nRows: number, rowStep: number, cols: number,
+    outW: number, colStep: number): void;
+  scatterTaps(p: number, dx: number, c: number, dxPix: number, dxRow: number, pPix: number, pRow: number,
+    taps: number, nTaps: number): void;
+  listNonzeros(dy: number, m: number, co: number, ci: number, starts: number, pairs: number): void;
+  sparseFilter(x: number, starts: number, ci: number, outW: number, xPix: number, xRow: number, taps: number,
+    nTaps: number, sums: number): void;
+  flushSums(sums: number, acc: number, n: number, ci: number, co: number): void;
+  allFinite(p: number, n: number): number;
+  sparseGemm(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number,
+    list: number): void;
   gemm(a: number, lda: number, b: number, c: number, ldc: number, m: number, n: number, k: number): void;
   clipGrad(x: number, dy: number, out: number, n: number, lo: number, hi: number): void;
   colSums(x: number, rows: number, c: number, sums: number): void;
@@ -48,7 +61,7 @@ export const MAX_TAP_PIXELS = 1024;
  */
 const CHUNK_BYTES = 1 << 16;
 
-/** training.wat on `backend`'s heap, or null where it cannot run. */
+/** training/*.wat on `backend`'s heap, or null where it cannot run. */
 export function trainingSimd(backend: object): TrainingExports | null {
   if (!isWasmHeapBackend(backend)) return null;
   return instantiateOnHeap<TrainingExports>(backend, TRAINING_WASM, TRAINING_WASM_SHARED);
@@ -70,9 +83,9 @@ const floorDiv = (a: number, b: number) => Math.floor(a / b);
 /**
  * The taps of the output pixels `[b, oh0 .. oh1)`: for each filter position,
  * the rectangle of those pixels that reads inside the input (5 x i32 each, as
- * training.wat's filter gradients take them), appended to `taps`.
+ * training/*.wat's filter gradients take them), appended to `taps`.
  */
-function addTaps(
+export function addTaps(
     taps: number[], info: backend_util.Conv2DInfo, b: number, oh0: number, oh1: number, xChannels: number,
     dyChannels: number, accPerTap: number): void {
   const {inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth} = info;
@@ -195,11 +208,12 @@ export function simdDepthwiseFilterGradient(
 /**
  * The convolution filter gradient (`Conv2DBackpropFilter`, NHWC float32):
  * `dFilter[kh, kw, ci, co] = sum of x[b, ih, iw, ci] * dy[b, oh, ow, co]` as
- * rank-1 updates, for any strides, dilations and padding. Null when it
- * cannot run (fewer than 4 output channels among the reasons).
+ * rank-1 updates, for any strides, dilations and padding: tiles of 4 input
+ * by 8 output channels, or (`narrow`, for fewer than 4 input channels) of 1
+ * by 32. Null when it cannot run (fewer than 4 output channels among the reasons).
  */
 export function simdConvFilterGradient(
-    backend: object, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
+    backend: object, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, narrow = false): TensorInfo | null {
   const simd = trainingSimd(backend);
   const {inChannels, outChannels} = info;
   if (simd === null || outChannels < 4 || info.dataFormat !== 'channelsLast') return null;
@@ -213,7 +227,8 @@ export function simdConvFilterGradient(
   const chunkPixels = Math.max(64, Math.floor(CHUNK_BYTES / (4 * (inChannels + outChannels))));
   return filterGradient(heap, info, inChannels, outChannels, inChannels * outChannels, chunkPixels,
       (taps, nTaps, acc, tmp) =>
-        simd.convFilter(xAt, dyAt, inChannels, outChannels, xPix, xRow, dyPix, dyRow, taps, nTaps, acc, tmp),
+        (narrow ? simd.convFilterNarrow : simd.convFilter)(
+            xAt, dyAt, inChannels, outChannels, xPix, xRow, dyPix, dyRow, taps, nTaps, acc, tmp),
       (sums, out) => out.set(sums));
 }
 

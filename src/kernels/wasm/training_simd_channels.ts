@@ -1,5 +1,5 @@
 /**
- * The per-element and per-channel SIMD kernels of training.wat on
+ * The per-element and per-channel SIMD kernels of training/*.wat on
  * tfjs-backend-wasm's heap: ReLU6's and BatchNormalization's gradients, and
  * the per-channel sums and means of bias gradients and `tf.moments`. Each
  * returns new tensors on the heap, or null when it cannot run (the caller then
