@@ -67,6 +67,19 @@ export function trainingSimd(backend: object): TrainingExports | null {
   return instantiateOnHeap<TrainingExports>(backend, TRAINING_WASM, TRAINING_WASM_SHARED);
 }
 
+/**
+ * `run(simd, heap)` for a channels-last call whose SIMD lanes run over
+ * `lanes` channels; null (the caller's other path) when training.wat cannot
+ * run here or there are fewer than 4 lanes.
+ */
+export function withNhwcSimd(
+    backend: object, info: backend_util.Conv2DInfo, lanes: number,
+    run: (simd: TrainingExports, heap: Backend) => TensorInfo | null): TensorInfo | null {
+  const simd = trainingSimd(backend);
+  if (simd === null || lanes < 4 || info.dataFormat !== 'channelsLast') return null;
+  return run(simd, backend as Backend);
+}
+
 /** Byte offset of a tensor's data on the heap. */
 export function address(backend: Backend, info: TensorInfo): number {
   return backend.typedArrayFromHeap(info).byteOffset;
@@ -176,33 +189,32 @@ function filterGradient(
  */
 export function simdDepthwiseFilterGradient(
     backend: object, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
-  const simd = trainingSimd(backend);
-  const channels = info.inChannels;
-  if (simd === null || channels < 4 || info.dataFormat !== 'channelsLast') return null;
-  const heap = backend as Backend;
-  const multiplier = info.outChannels / channels;
-  const xAt = address(heap, x);
-  const dyAt = address(heap, dy);
-  const xPix = 4 * info.strideWidth * channels;
-  const xRow = 4 * info.strideHeight * info.inWidth * channels;
-  const dyPix = 4 * info.outChannels;
-  const dyRow = dyPix * info.outWidth;
-  return filterGradient(heap, info, channels, info.outChannels, info.outChannels, MAX_TAP_PIXELS,
-      (taps, nTaps, acc, tmp) =>
-        simd.dwFilter(xAt, dyAt, channels, multiplier, xPix, xRow, dyPix, dyRow, taps, nTaps, acc, tmp),
-      (sums, out) => {
-        if (multiplier === 1) {
-          out.set(sums);
-          return;
-        }
-        // [tap, m, c] -> [tap, c, m].
-        for (let t = 0; t < info.filterHeight * info.filterWidth; t++) {
-          const base = t * info.outChannels;
-          for (let m = 0; m < multiplier; m++) {
-            for (let c = 0; c < channels; c++) out[base + c * multiplier + m] = sums[base + m * channels + c];
+  return withNhwcSimd(backend, info, info.inChannels, (simd, heap) => {
+    const channels = info.inChannels;
+    const multiplier = info.outChannels / channels;
+    const xAt = address(heap, x);
+    const dyAt = address(heap, dy);
+    const xPix = 4 * info.strideWidth * channels;
+    const xRow = 4 * info.strideHeight * info.inWidth * channels;
+    const dyPix = 4 * info.outChannels;
+    const dyRow = dyPix * info.outWidth;
+    return filterGradient(heap, info, channels, info.outChannels, info.outChannels, MAX_TAP_PIXELS,
+        (taps, nTaps, acc, tmp) =>
+          simd.dwFilter(xAt, dyAt, channels, multiplier, xPix, xRow, dyPix, dyRow, taps, nTaps, acc, tmp),
+        (sums, out) => {
+          if (multiplier === 1) {
+            out.set(sums);
+            return;
           }
-        }
-      });
+          // [tap, m, c] -> [tap, c, m].
+          for (let t = 0; t < info.filterHeight * info.filterWidth; t++) {
+            const base = t * info.outChannels;
+            for (let m = 0; m < multiplier; m++) {
+              for (let c = 0; c < channels; c++) out[base + c * multiplier + m] = sums[base + m * channels + c];
+            }
+          }
+        });
+  });
 }
 
 /**
@@ -264,51 +276,50 @@ function axisTable(
  */
 export function simdDepthwiseInputGradient(
     backend: object, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
-  const simd = trainingSimd(backend);
-  const channels = info.inChannels;
-  if (simd === null || channels < 4 || info.dataFormat !== 'channelsLast') return null;
-  const heap = backend as Backend;
-  const {inHeight, inWidth, outHeight, outWidth, outChannels, filterHeight, filterWidth} = info;
-  const multiplier = outChannels / channels;
-  const stride = 1 + 2 * Math.max(filterHeight, filterWidth);
-  const tableInts = stride * (inHeight + inWidth);
-  const filterElements = multiplier === 1 ? 0 : filterHeight * filterWidth * outChannels;
-  const block = scratch(heap, 4 * (tableInts + filterElements));
-  if (block === null) return null;
-  try {
-    const dx = heap.makeOutput(info.inShape, 'float32');
-    const buffer = heap.wasm.HEAPU8.buffer;
-    const table = new Int32Array(buffer, block, tableInts);
-    axisTable(table, 0, stride, inHeight, outHeight, filterHeight, info.strideHeight, info.dilationHeight,
-        info.padInfo.top, 4 * outWidth * outChannels, 4 * filterWidth * outChannels);
-    axisTable(table, stride * inHeight, stride, inWidth, outWidth, filterWidth, info.strideWidth, info.dilationWidth,
-        info.padInfo.left, 4 * outChannels, 4 * outChannels);
-    let filterAt = address(heap, filter);
-    if (multiplier !== 1) {
-      // [kh, kw, c, m] -> [kh, kw, m, c].
-      const source = heap.typedArrayFromHeap(filter) as Float32Array;
-      const filterAtT = block + 4 * tableInts;
-      const transposed = new Float32Array(buffer, filterAtT, filterElements);
-      for (let t = 0; t < filterHeight * filterWidth; t++) {
-        const base = t * outChannels;
-        for (let c = 0; c < channels; c++) {
-          for (let m = 0; m < multiplier; m++) transposed[base + m * channels + c] = source[base + c * multiplier + m];
+  return withNhwcSimd(backend, info, info.inChannels, (simd, heap) => {
+    const channels = info.inChannels;
+    const {inHeight, inWidth, outHeight, outWidth, outChannels, filterHeight, filterWidth} = info;
+    const multiplier = outChannels / channels;
+    const stride = 1 + 2 * Math.max(filterHeight, filterWidth);
+    const tableInts = stride * (inHeight + inWidth);
+    const filterElements = multiplier === 1 ? 0 : filterHeight * filterWidth * outChannels;
+    const block = scratch(heap, 4 * (tableInts + filterElements));
+    if (block === null) return null;
+    try {
+      const dx = heap.makeOutput(info.inShape, 'float32');
+      const buffer = heap.wasm.HEAPU8.buffer;
+      const table = new Int32Array(buffer, block, tableInts);
+      axisTable(table, 0, stride, inHeight, outHeight, filterHeight, info.strideHeight, info.dilationHeight,
+          info.padInfo.top, 4 * outWidth * outChannels, 4 * filterWidth * outChannels);
+      axisTable(table, stride * inHeight, stride, inWidth, outWidth, filterWidth, info.strideWidth, info.dilationWidth,
+          info.padInfo.left, 4 * outChannels, 4 * outChannels);
+      let filterAt = address(heap, filter);
+      if (multiplier !== 1) {
+        // [kh, kw, c, m] -> [kh, kw, m, c].
+        const source = heap.typedArrayFromHeap(filter) as Float32Array;
+        const filterAtT = block + 4 * tableInts;
+        const transposed = new Float32Array(buffer, filterAtT, filterElements);
+        for (let t = 0; t < filterHeight * filterWidth; t++) {
+          const base = t * outChannels;
+          for (let c = 0; c < channels; c++) {
+            for (let m = 0; m < multiplier; m++) transposed[base + m * channels + c] = source[base + c * multiplier + m];
+          }
         }
+        filterAt = filterAtT;
       }
-      filterAt = filterAtT;
+      const dyAt = address(heap, dy);
+      const dxAt = address(heap, dx);
+      const dyImage = 4 * outHeight * outWidth * outChannels;
+      const dxImage = 4 * inHeight * inWidth * channels;
+      for (let b = 0; b < info.batchSize; b++) {
+        simd.dwInput(dyAt + b * dyImage, filterAt, dxAt + b * dxImage, channels, multiplier, inHeight, inWidth,
+            block, block + 4 * stride * inHeight, 4 * stride);
+      }
+      return dx;
+    } finally {
+      heap.wasm._free(block);
     }
-    const dyAt = address(heap, dy);
-    const dxAt = address(heap, dx);
-    const dyImage = 4 * outHeight * outWidth * outChannels;
-    const dxImage = 4 * inHeight * inWidth * channels;
-    for (let b = 0; b < info.batchSize; b++) {
-      simd.dwInput(dyAt + b * dyImage, filterAt, dxAt + b * dxImage, channels, multiplier, inHeight, inWidth,
-          block, block + 4 * stride * inHeight, 4 * stride);
-    }
-    return dx;
-  } finally {
-    heap.wasm._free(block);
-  }
+  });
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import type {backend_util, TensorInfo} from '@tensorflow/tfjs-core';
 
-import {addTaps, address, MAX_TAP_PIXELS, scratch, trainingSimd} from './training_simd';
+import {addTaps, address, MAX_TAP_PIXELS, scratch, trainingSimd, withNhwcSimd} from './training_simd';
 import type {Backend, TrainingExports} from './training_simd';
 
 /**
@@ -20,48 +20,47 @@ import type {Backend, TrainingExports} from './training_simd';
  */
 export function simdMaxPoolGradient(
     backend: object, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
-  const simd = trainingSimd(backend);
-  const channels = info.inChannels;
-  if (simd === null || channels < 4 || info.dataFormat !== 'channelsLast') return null;
-  const heap = backend as Backend;
-  const {batchSize, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth} = info;
-  const {dilationHeight, dilationWidth, effectiveFilterHeight, effectiveFilterWidth} = info;
-  const block = scratch(heap, 8 * outWidth);
-  if (block === null) return null;
-  try {
-    const dx = heap.makeOutput(info.inShape, 'float32');
-    const buffer = heap.wasm.HEAPU8.buffer;
-    new Float32Array(buffer, address(heap, dx), info.inShape.reduce((a, b) => a * b, 1)).fill(0);
-    // Per output column: the byte offset of the window's first input column, and its column count.
-    const cols = new Int32Array(buffer, block, 2 * outWidth);
-    for (let ow = 0; ow < outWidth; ow++) {
-      const start = ow * strideWidth - info.padInfo.left;
-      let first = start;
-      while (first < 0) first += dilationWidth;
-      const end = Math.min(inWidth, start + effectiveFilterWidth);
-      cols[2 * ow] = 4 * first * channels;
-      cols[2 * ow + 1] = Math.max(0, Math.ceil((end - first) / dilationWidth));
-    }
-    const xAt = address(heap, x);
-    const dyAt = address(heap, dy);
-    const dxAt = address(heap, dx);
-    const rowStep = 4 * dilationHeight * inWidth * channels;
-    for (let b = 0; b < batchSize; b++) {
-      for (let oh = 0; oh < outHeight; oh++) {
-        const start = oh * strideHeight - info.padInfo.top;
+  return withNhwcSimd(backend, info, info.inChannels, (simd, heap) => {
+    const channels = info.inChannels;
+    const {batchSize, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth} = info;
+    const {dilationHeight, dilationWidth, effectiveFilterHeight, effectiveFilterWidth} = info;
+    const block = scratch(heap, 8 * outWidth);
+    if (block === null) return null;
+    try {
+      const dx = heap.makeOutput(info.inShape, 'float32');
+      const buffer = heap.wasm.HEAPU8.buffer;
+      new Float32Array(buffer, address(heap, dx), info.inShape.reduce((a, b) => a * b, 1)).fill(0);
+      // Per output column: the byte offset of the window's first input column, and its column count.
+      const cols = new Int32Array(buffer, block, 2 * outWidth);
+      for (let ow = 0; ow < outWidth; ow++) {
+        const start = ow * strideWidth - info.padInfo.left;
         let first = start;
-        while (first < 0) first += dilationHeight;
-        const rows = Math.max(0, Math.ceil((Math.min(inHeight, start + effectiveFilterHeight) - first) / dilationHeight));
-        if (rows === 0) continue;
-        const xRow = 4 * (b * inHeight + first) * inWidth * channels;
-        simd.maxPoolGrad(xAt + xRow, dyAt + 4 * (b * outHeight + oh) * outWidth * channels, dxAt + xRow,
-            channels, rows, rowStep, block, outWidth, 4 * dilationWidth * channels);
+        while (first < 0) first += dilationWidth;
+        const end = Math.min(inWidth, start + effectiveFilterWidth);
+        cols[2 * ow] = 4 * first * channels;
+        cols[2 * ow + 1] = Math.max(0, Math.ceil((end - first) / dilationWidth));
       }
+      const xAt = address(heap, x);
+      const dyAt = address(heap, dy);
+      const dxAt = address(heap, dx);
+      const rowStep = 4 * dilationHeight * inWidth * channels;
+      for (let b = 0; b < batchSize; b++) {
+        for (let oh = 0; oh < outHeight; oh++) {
+          const start = oh * strideHeight - info.padInfo.top;
+          let first = start;
+          while (first < 0) first += dilationHeight;
+          const rows = Math.max(0, Math.ceil((Math.min(inHeight, start + effectiveFilterHeight) - first) / dilationHeight));
+          if (rows === 0) continue;
+          const xRow = 4 * (b * inHeight + first) * inWidth * channels;
+          simd.maxPoolGrad(xAt + xRow, dyAt + 4 * (b * outHeight + oh) * outWidth * channels, dxAt + xRow,
+              channels, rows, rowStep, block, outWidth, 4 * dilationWidth * channels);
+        }
+      }
+      return dx;
+    } finally {
+      heap.wasm._free(block);
     }
-    return dx;
-  } finally {
-    heap.wasm._free(block);
-  }
+  });
 }
 
 /** Bytes of patch gradients computed at once (one chunk of output rows of one image). */
