@@ -7,11 +7,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
-import {registerTrainingKernels, unregisterTrainingKernels} from '../../src/kernels';
 import {simdConvFilterGradient} from '../../src/kernels/wasm/training_simd';
 import {
   simdInputGradientByProduct, simdMaxPoolGradient, simdSparseFilterGradient,
 } from '../../src/kernels/wasm/training_simd_grads';
+import {stockCpuKernelsAndRegister, simdKernel} from './simd_harness';
+import type {Pad, Shape4} from './simd_harness';
 import {cross, expectClose, randomInput, runKernel, uniform} from './harness';
 import type {RawInput, RawOutput} from './harness';
 
@@ -19,36 +20,7 @@ const CONV_FILTER = 'Conv2DBackpropFilter';
 const CONV_INPUT = 'Conv2DBackpropInput';
 const MAX_POOL = 'MaxPool';
 const MAX_POOL_GRAD = 'MaxPoolGrad';
-const stock: Record<string, tf.KernelConfig> = {};
-
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  await tf.setBackend('cpu');
-  for (const name of [CONV_FILTER, CONV_INPUT, MAX_POOL, MAX_POOL_GRAD]) stock[name] = tf.getKernel(name, 'cpu');
-  registerTrainingKernels();
-});
-
-afterAll(() => {
-  unregisterTrainingKernels();
-});
-
-type Pad = 'same' | 'valid';
-type Shape4 = [number, number, number, number];
-
-/** A kernel config that runs one SIMD function, and fails instead of falling back. */
-function simdKernel(
-    kernelName: string,
-    run: (backend: object, inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) => tf.TensorInfo | null):
-    tf.KernelConfig {
-  return {
-    kernelName, backendName: 'wasm',
-    kernelFunc: ({inputs, backend, attrs}) => {
-      const out = run(backend, inputs as Record<string, tf.TensorInfo>, attrs as tf.NamedAttrMap);
-      if (out === null) throw new Error(`${kernelName}: the SIMD kernel declined`);
-      return out;
-    },
-  };
-}
+const stock = stockCpuKernelsAndRegister([CONV_FILTER, CONV_INPUT, MAX_POOL, MAX_POOL_GRAD]);
 
 const convInfo = (xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap) =>
   tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, attrs.strides as number, 1, attrs.pad as Pad);

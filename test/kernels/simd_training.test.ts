@@ -6,7 +6,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
-import {registerTrainingKernels, unregisterTrainingKernels} from '../../src/kernels';
 import {batchNormGradient} from '../../src/kernels/impl/batch_norm_grad_impl';
 import {
   simdConvFilterGradient, simdDepthwiseFilterGradient, simdDepthwiseInputGradient, simdPointwiseInputGradient,
@@ -16,6 +15,8 @@ import {simdBatchNormGradient, simdChannelReduction} from '../../src/kernels/was
 import type {TrainingExports} from '../../src/kernels/wasm/training_simd';
 import {TRAINING_WASM, TRAINING_WASM_SHARED} from '../../src/kernels/wasm/training_module';
 import {instantiateOnHeap} from '../../src/kernels/wasm/wasm_instance';
+import {stockCpuKernelsAndRegister, simdKernel} from './simd_harness';
+import type {Pad, Shape4} from './simd_harness';
 import {cross, expectClose, randomInput, runKernel} from './harness';
 import type {RawInput, RawOutput} from './harness';
 
@@ -25,36 +26,7 @@ const DW_FILTER = 'DepthwiseConv2dNativeBackpropFilter';
 const DW_INPUT = 'DepthwiseConv2dNativeBackpropInput';
 const CONV_FILTER = 'Conv2DBackpropFilter';
 const CONV_INPUT = 'Conv2DBackpropInput';
-const stock: Record<string, tf.KernelConfig> = {};
-
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  await tf.setBackend('cpu');
-  for (const name of [DW_FILTER, DW_INPUT, CONV_FILTER, CONV_INPUT, SUM, MEAN]) stock[name] = tf.getKernel(name, 'cpu');
-  registerTrainingKernels();
-});
-
-afterAll(() => {
-  unregisterTrainingKernels();
-});
-
-type Pad = 'same' | 'valid';
-type Shape4 = [number, number, number, number];
-
-/** A kernel config that runs one SIMD function, and fails instead of falling back. */
-function simdKernel(
-    kernelName: string,
-    run: (backend: object, inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) => tf.TensorInfo | null):
-    tf.KernelConfig {
-  return {
-    kernelName, backendName: 'wasm',
-    kernelFunc: ({inputs, backend, attrs}) => {
-      const out = run(backend, inputs as Record<string, tf.TensorInfo>, attrs as tf.NamedAttrMap);
-      if (out === null) throw new Error(`${kernelName}: the SIMD kernel declined`);
-      return out;
-    },
-  };
-}
+const stock = stockCpuKernelsAndRegister([DW_FILTER, DW_INPUT, CONV_FILTER, CONV_INPUT, SUM, MEAN]);
 
 const depthwiseInfo = (xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap) =>
   tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, attrs.strides as number,
