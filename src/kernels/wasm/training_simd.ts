@@ -80,6 +80,27 @@ export function withNhwcSimd(
   return run(simd, backend as Backend);
 }
 
+/**
+ * Packs `source`ᵀ (`source` is `[rows, cols]`, rows >= 4) into `panels`
+ * panels of 8 of its rows, as the gemm of training/*.wat takes its right
+ * operand: panel j holds, per column, rows 8j..8j+3 then 8j+4..8j+7 (clamped
+ * to the last 4 rows, so a partial panel repeats rows the caller ignores).
+ */
+export function packPanels(
+    source: Float32Array, packed: Float32Array, rows: number, cols: number, panels: number): void {
+  for (let j = 0; j < panels; j++) {
+    const c0 = Math.min(8 * j, rows - 4);
+    const c1 = Math.min(8 * j + 4, rows - 4);
+    for (let o = 0; o < cols; o++) {
+      const at = (j * cols + o) * 8;
+      for (let l = 0; l < 4; l++) {
+        packed[at + l] = source[(c0 + l) * cols + o];
+        packed[at + 4 + l] = source[(c1 + l) * cols + o];
+      }
+    }
+  }
+}
+
 /** Byte offset of a tensor's data on the heap. */
 export function address(backend: Backend, info: TensorInfo): number {
   return backend.typedArrayFromHeap(info).byteOffset;
@@ -343,17 +364,7 @@ export function simdPointwiseInputGradient(
     // The right operand, filterᵀ ([co, ci]), packed in panels of 8 columns as gemm takes it.
     const source = heap.typedArrayFromHeap(filter) as Float32Array;
     const packed = new Float32Array(heap.wasm.HEAPU8.buffer, block, 8 * panels * outChannels);
-    for (let j = 0; j < panels; j++) {
-      const c0 = Math.min(8 * j, inChannels - 4);
-      const c1 = Math.min(8 * j + 4, inChannels - 4);
-      for (let o = 0; o < outChannels; o++) {
-        const at = (j * outChannels + o) * 8;
-        for (let l = 0; l < 4; l++) {
-          packed[at + l] = source[(c0 + l) * outChannels + o];
-          packed[at + 4 + l] = source[(c1 + l) * outChannels + o];
-        }
-      }
-    }
+    packPanels(source, packed, inChannels, outChannels, panels);
     const pixels = info.batchSize * info.inHeight * info.inWidth;
     simd.gemm(address(heap, dy), 4 * outChannels, block, address(heap, dx), 4 * inChannels, pixels, inChannels,
         outChannels);

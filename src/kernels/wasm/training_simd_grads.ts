@@ -8,7 +8,7 @@
  */
 import type {backend_util, TensorInfo} from '@tensorflow/tfjs-core';
 
-import {addTaps, address, MAX_TAP_PIXELS, scratch, trainingSimd, withNhwcSimd} from './training_simd';
+import {addTaps, address, MAX_TAP_PIXELS, packPanels, scratch, trainingSimd, withNhwcSimd} from './training_simd';
 import type {Backend, TrainingExports} from './training_simd';
 
 /**
@@ -103,17 +103,7 @@ export function simdInputGradientByProduct(
         for (let k = 0; k < outChannels; k++) packed[k * length + n] = source[n * outChannels + k];
       }
     }
-    for (let j = 0; j < (sparse ? 0 : panels); j++) {
-      const c0 = Math.min(8 * j, length - 4);
-      const c1 = Math.min(8 * j + 4, length - 4);
-      for (let o = 0; o < outChannels; o++) {
-        const at = (j * outChannels + o) * 8;
-        for (let l = 0; l < 4; l++) {
-          packed[at + l] = source[(c0 + l) * outChannels + o];
-          packed[at + 4 + l] = source[(c1 + l) * outChannels + o];
-        }
-      }
-    }
+    if (!sparse) packPanels(source, packed, length, outChannels, panels);
     const product = block + packedBytes;
     const table = product + productBytes;
     const dyAt = address(heap, dy);
