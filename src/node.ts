@@ -6,3 +6,5 @@
  */
 export {fileSystem} from './io/file_system';
 export type {FileSystemHandler} from './io/file_system';
+export {useWasmThreads} from './kernels/threads/use_wasm_threads';
+export type {WasmThreadsOptions} from './kernels/threads/use_wasm_threads';

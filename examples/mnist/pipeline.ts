@@ -11,7 +11,7 @@ import {performance} from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+import {getThreadsCount as wasmThreadsCount} from '@tensorflow/tfjs-backend-wasm';
 
 import {
   clusterWeights, getGzippedModelSize, getSparsity, pruneLowMagnitude, quantizeDynamicRange, stripClustering,
@@ -20,6 +20,7 @@ import {
 import type {WeightSparsity} from '../../src';
 // Not (yet) in the main entry point: the kernels are an opt-in module of their own.
 import {registerTrainingKernels} from '../../src';
+import {useWasmThreads} from '../../src/node';
 import {fileSystem} from '../../src/node';
 import {buildChartSpec, renderSvg} from './chart';
 import type {EpochAccuracy, SparsityPoint} from './chart';
@@ -103,6 +104,8 @@ export interface PipelineResults {
   validation: EpochAccuracy[];
   durationsMs: Durations;
   backend: BackendName;
+  /** Threads of the backend's kernels (wasm's threaded build; 1 on cpu). */
+  threads: number;
   /** Backends that got the package's training kernels. */
   trainingKernels: string[];
   data: {dataDir: string; trainSamples: number; trainCount: number; validationCount: number; testSamples: number};
@@ -180,9 +183,9 @@ class Run {
   async execute(): Promise<PipelineResults> {
     const start = performance.now();
     mkdirSync(this.outDir, {recursive: true});
-    const trainingKernels = await this.timed('setup', () => setUpBackend(this.options.backend));
-    this.log(`Backend: ${tf.getBackend()} (tfjs ${tf.version_core}), training kernels: ` +
-      `${trainingKernels.length > 0 ? 'registered' : 'not available'}`);
+    const {kernels: trainingKernels, threads} = await this.timed('setup', () => setUpBackend(this.options));
+    this.log(`Backend: ${tf.getBackend()} (tfjs ${tf.version_core}, ${threads} thread${threads === 1 ? '' : 's'}), ` +
+      `training kernels: ${trainingKernels.length > 0 ? 'registered' : 'not available'}`);
     const data = this.data = await this.timed('loadData', async () => loadMnist(this.options));
     const plan = planSchedule({
       ...this.options, validationSplit: VALIDATION_SPLIT, finalSparsity: this.options.sparsityPercent / 100,
@@ -212,6 +215,7 @@ class Run {
       validation,
       durationsMs: this.durations as Durations,
       backend: this.options.backend,
+      threads,
       trainingKernels,
       data: {
         dataDir: data.dataDir, trainSamples: data.train.count, trainCount: plan.trainCount,
@@ -380,12 +384,23 @@ function ratiosOf(baseline: StageResult, pruned: StageResult, quantized: StageRe
   };
 }
 
-/** Registers the training kernels for the backend and switches to it. */
-async function setUpBackend(backend: BackendName): Promise<string[]> {
+/**
+ * Registers the training kernels for the backend and switches to it; wasm
+ * starts with `options.threads` threads (every core by default), or keeps
+ * the threads it has if something started it before and no count was asked.
+ */
+async function setUpBackend(options: PipelineOptions): Promise<{kernels: string[]; threads: number}> {
+  const {backend} = options;
   const kernels = registerTrainingKernels({backends: [backend]});
+  if (backend === 'wasm') {
+    const started = tf.engine().registry['wasm'] !== undefined && options.threads === undefined;
+    const threads = started ? wasmThreadsCount() : await useWasmThreads({threads: options.threads});
+    if (started) await tf.setBackend('wasm');
+    return {kernels, threads};
+  }
   if (!(await tf.setBackend(backend))) throw new Error(`the ${backend} backend failed to initialise.`);
   await tf.ready();
-  return kernels;
+  return {kernels, threads: 1};
 }
 
 function epochAccuracies(history: tfl.History, phase: EpochAccuracy['phase'], firstEpoch: number): EpochAccuracy[] {

@@ -71,7 +71,8 @@ export function formatReport(results: PipelineResults): string[] {
       `${bytes(article.quantized.gzippedBytes)} (${times(article.ratios.baselineToQuantized)}).`,
     `This run: ${results.data.trainSamples} training samples, ${results.options.epochs} + ` +
       `${results.options.pruningEpochs}${clustered === undefined ? '' : ` + ${results.options.clusteringEpochs}`} epochs, ` +
-      `${results.options.sparsityPercent}% sparsity, ${results.backend} backend, ` +
+      `${results.options.sparsityPercent}% sparsity, ${results.backend} backend ` +
+      `(${results.threads} thread${results.threads === 1 ? '' : 's'}), ` +
       `${formatDuration(results.durationsMs.total)} in all.`,
     `Results: ${results.files.results}`,
     `Chart: ${results.files.chart}`,

@@ -3,10 +3,12 @@
 //
 // In README.md and docs/*.md, every ts block also RUNS in the tests (doc_examples_run.test.ts). A
 // block that uses names the reader brings (their `model`, their data) says which, in an HTML comment
-// on the line right above its fence; a block that cannot run in Node says why it is skipped:
+// on the line right above its fence; a block that cannot run in Node says why it is skipped; a block
+// that needs a fresh process (one that initializes a backend in its own way) says so:
 //
 //   <!-- example: uses model, xTrain, yTrain -->
 //   <!-- example: skip: downloads:// saves only in a browser -->
+//   <!-- example: own process -->
 //
 // The names are those of example_globals.d.ts; example_context.ts builds a small value for each
 // before the block runs. A block without a comment must run on its own.
@@ -23,21 +25,24 @@ export interface DocExample {
   uses: string[];
   /** Why the block does not run (`<!-- example: skip: ... -->`), or undefined. */
   skip?: string;
+  /** Whether the block runs in a process of its own (`<!-- example: own process -->`). */
+  ownProcess?: boolean;
 }
 
 const FENCE = /^\s*(?:\*\s?)?```(\w*)\s*$/;
 const DIRECTIVE = /^\s*<!--\s*example:\s*(.*?)\s*-->\s*$/;
 
 /** Reads the `<!-- example: ... -->` comment above a fence; throws on one it does not understand. */
-function directive(where: string, line: string | undefined): Pick<DocExample, 'uses' | 'skip'> {
+function directive(where: string, line: string | undefined): Pick<DocExample, 'uses' | 'skip' | 'ownProcess'> {
   const match = line === undefined ? null : DIRECTIVE.exec(line);
   if (match === null) return {uses: []};
+  if (match[1] === 'own process') return {uses: [], ownProcess: true};
   const uses = /^uses\s+(\w+(?:\s*,\s*\w+)*)$/.exec(match[1]);
   if (uses !== null) return {uses: uses[1].split(',').map((name) => name.trim())};
   const skip = /^skip:\s*(\S.*)$/.exec(match[1]);
   if (skip !== null) return {uses: [], skip: skip[1]};
   throw new Error(`${where}: cannot read "${line!.trim()}"; write <!-- example: uses name, name --> or ` +
-      '<!-- example: skip: the reason -->.');
+      '<!-- example: skip: the reason --> or <!-- example: own process -->.');
 }
 
 function blocks(file: string, text: string, markdown: boolean): DocExample[] {
