@@ -48,5 +48,5 @@ it('exports exactly the documented public names', () => {
 });
 
 it('exports exactly fileSystem from the Node entry point', async () => {
-  expect(Object.keys(await import('../src/node')).sort()).toEqual(['fileSystem']);
+  expect(Object.keys(await import('../src/node')).sort()).toEqual(['fileSystem', 'useWasmThreads']);
 });

@@ -60,3 +60,19 @@ it('imports fileSystem from tfjs-model-optimization/node in ESM and CommonJS', (
   const cjs = node(['-e', `console.log(typeof require('${pkg.name}/node').fileSystem);`]);
   expect([esm.trim(), cjs.trim()]).toEqual(['function', 'function']);
 });
+
+it('starts tfjs-backend-wasm with 2 threads through useWasmThreads from the built ESM and CommonJS entries', () => {
+  const script = (load: string) => `${load}
+    (async () => {
+      const threads = await useWasmThreads({threads: 2});
+      const y = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2]));
+      console.log(JSON.stringify([threads, tf.getBackend(), Array.from(y.dataSync())]));
+    })();`;
+  const esm = node(['--input-type=module', '-e', script(
+      `import * as tf from '@tensorflow/tfjs'; import '@tensorflow/tfjs-backend-wasm';
+       import {useWasmThreads} from '${pkg.name}/node';`)]);
+  const cjs = node(['-e', script(
+      `const tf = require('@tensorflow/tfjs'); require('@tensorflow/tfjs-backend-wasm');
+       const {useWasmThreads} = require('${pkg.name}/node');`)]);
+  for (const out of [esm, cjs]) expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([2, 'wasm', [3, 3, 3, 3]]);
+});
