@@ -47,8 +47,8 @@ interface WasmBackendModule {
  * kernels use. Call it once, before anything else initializes the wasm
  * backend (`tf.setBackend('wasm')`, `tf.ready()`); calling it again with
  * the same count only selects the backend. `@tensorflow/tfjs-backend-wasm`
- * must be imported. Works with {@link registerTrainingKernels} and
- * {@link registerSparseKernels} (register them after this call or before,
+ * must be imported. Works with `registerTrainingKernels` and
+ * `registerSparseKernels` (register them after this call or before,
  * either order). In browsers, tfjs picks the threaded build on its own on
  * cross-origin isolated pages.
  *
