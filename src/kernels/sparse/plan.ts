@@ -73,9 +73,12 @@ const CPU = {
 /**
  * The path for products of `m` rows with `form`'s weight on `backend`: the
  * cheapest sparse kernel when it beats the stock one by the margin, else
- * `'stock'`.
+ * `'stock'`. `threads`: XNNPACK's thread pool on wasm (the threaded build);
+ * the stock kernel's multiply-adds are then taken to share them perfectly (its
+ * fastest possible time: the model keeps leaning towards the stock kernel),
+ * while the sparse kernels run on the calling thread.
  */
-export function choosePath(form: SparseForm, m: number, backend: 'wasm' | 'cpu'): SparsePath {
+export function choosePath(form: SparseForm, m: number, backend: 'wasm' | 'cpu', threads = 1): SparsePath {
   const {k, n} = form;
   const entries = form.lists.ks.length;
   const blocks = form.blocked?.ks.length ?? 0;
@@ -87,7 +90,7 @@ export function choosePath(form: SparseForm, m: number, backend: 'wasm' | 'cpu')
   // The stock kernel, and each sparse kernel that can run m rows: the single-row ones below 4 rows,
   // the tiled ones at any number (below 4 rows, one partial tile of 4, or 8 for the blocked form).
   const stock = WASM.denseCall +
-    (m < 4 ? k * n * WASM.denseRow * (1 + WASM.denseRowExtra * (m - 1)) : m * k * n * WASM.denseTile);
+    (m < 4 ? k * n * WASM.denseRow * (1 + WASM.denseRowExtra * (m - 1)) : m * k * n * WASM.denseTile) / threads;
   const packing = m * (k + n) * WASM.pack + WASM.tileCall;
   const tiles = m >= 16 ? Math.ceil(m / 16) * WASM.entryTile16 : Math.ceil(m / 4) * WASM.entryTile4;
   const candidates: [SparsePath, number][] = [['spmm', entries * tiles + packing]];
@@ -111,7 +114,7 @@ export function choosePath(form: SparseForm, m: number, backend: 'wasm' | 'cpu')
  * Whether any number of rows could run `form` sparse; a form that cannot is
  * not kept (its weight always runs on the stock kernel).
  */
-export function worthKeeping(form: SparseForm, backend: 'wasm' | 'cpu'): boolean {
-  for (const m of [1, 2, 4, 8, 16, 64, 256]) if (choosePath(form, m, backend) !== 'stock') return true;
+export function worthKeeping(form: SparseForm, backend: 'wasm' | 'cpu', threads = 1): boolean {
+  for (const m of [1, 2, 4, 8, 16, 64, 256]) if (choosePath(form, m, backend, threads) !== 'stock') return true;
   return false;
 }

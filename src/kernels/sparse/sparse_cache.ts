@@ -108,10 +108,11 @@ export class SparseCache<Extra> {
   }
 }
 
-/** The path of `entry`'s form for `rows` rows, remembered for the next call. */
-export function planOf<Extra>(entry: CacheEntry<Extra>, rows: number, backend: 'wasm' | 'cpu'): SparsePath {
+/** The path of `entry`'s form for `rows` rows (see choosePath), remembered for the next call. */
+export function planOf<Extra>(
+    entry: CacheEntry<Extra>, rows: number, backend: 'wasm' | 'cpu', threads = 1): SparsePath {
   if (entry.plan === undefined || entry.plan.rows !== rows) {
-    entry.plan = {rows, path: choosePath(entry.form!, rows, backend)};
+    entry.plan = {rows, path: choosePath(entry.form!, rows, backend, threads)};
   }
   return entry.plan.path;
 }

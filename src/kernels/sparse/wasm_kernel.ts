@@ -27,6 +27,8 @@ interface WasmBackend extends WasmHeapBackend {
 interface WasmState {
   spmm: SpmmExports;
   cache: SparseCache<HeapForm>;
+  /** XNNPACK's threads (more than 1 in the threaded build), which the stock kernel uses. */
+  threads: number;
 }
 
 /** Per backend object: its state, or null when it is not a wasm backend spmm/*.wat can run on. */
@@ -39,20 +41,28 @@ function stateOf(backendObject: object): WasmState | null {
   if (isWasmHeapBackend(backendObject)) {
     const backend = backendObject as WasmBackend;
     const spmm = spmmInstance(backend);
-    if (spmm !== null) state = {spmm, cache: newCache(backend)};
+    const threads = threadsOf(backend);
+    if (spmm !== null) state = {spmm, cache: newCache(backend, threads), threads};
   }
   states.set(backendObject, state);
   return state;
 }
 
-function newCache(backend: WasmBackend): SparseCache<HeapForm> {
+/** The threads of tfjs-backend-wasm's XNNPACK pool (its `get_threads_count`), 1 when it does not say. */
+function threadsOf(backend: WasmBackend): number {
+  const tfjs = (backend.wasm as {tfjs?: {getThreadsCount?: () => number}}).tfjs;
+  const count = typeof tfjs?.getThreadsCount === 'function' ? tfjs.getThreadsCount() : 1;
+  return Number.isInteger(count) && count > 1 ? count : 1;
+}
+
+function newCache(backend: WasmBackend, threads: number): SparseCache<HeapForm> {
   return new SparseCache<HeapForm>({
     holds: (dataId) => backend.dataIdMap.has(dataId),
     build: (weight, transposed) => {
       const values = backend.typedArrayFromHeap(weight) as Float32Array;
       const [k, n] = transposed ? weight.shape.slice(-2).reverse() : weight.shape.slice(-2);
       const form = buildSparseForm(values, k, n, transposed);
-      if (!worthKeeping(form, 'wasm')) return {form: null, transposed, extra: null};
+      if (!worthKeeping(form, 'wasm', threads)) return {form: null, transposed, extra: null};
       return {form, transposed, extra: toHeap(backend, form)};
     },
     free: (entry) => {
@@ -90,7 +100,7 @@ export function runWasmProduct(product: Product, backendObject: object): TensorI
   if (entry === null || entry.form === null || entry.extra === null || entry.transposed !== product.transposeB) return null;
   const {form} = entry;
   if (form.k !== product.k || form.n !== product.n) return null;
-  const path = planOf(entry, product.m, 'wasm');
+  const path = planOf(entry, product.m, 'wasm', state.threads);
   if (path === 'stock') {
     stockAtSize.set(product.weight.dataId, sizeOf(product.a));
     return null;
