@@ -3,7 +3,7 @@
  * ratio against a baseline measured in the same run, on the wasm and cpu
  * backends (with registerTrainingKernels).
  *
- *   npm run bench [-- --quick | --smoke] [--out FILE] [--backends wasm,cpu] [--only GROUP,...]
+ *   npm run bench [-- --quick | --smoke] [--out FILE] [--backends wasm,cpu] [--only GROUP,...] [--wasm-threads N]
  *   npx tsx bench/index.ts --quick
  *
  * Groups: training, mask-update, quantization, sizes, inference, channels
@@ -14,6 +14,8 @@
  * `--smoke` is smaller still. Prints a table and writes every figure, with
  * its median, spread, target and the measurements behind it, plus the
  * machine and the tfjs versions, to bench/results.json (or FILE).
+ * `--wasm-threads N` starts the wasm backend with tfjs-backend-wasm's
+ * threaded build and N threads (useWasmThreads); the targets were set for 1.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,6 +28,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {registerTrainingKernels} from '../src';
+import {useWasmThreads} from '../src/node';
 import {measureChannels} from './suite/channels';
 import {Backend, Figure, Mode, Settings, settingsFor} from './suite/figures';
 import {measureInference} from './suite/inference';
@@ -54,6 +57,8 @@ const GROUPS: Record<string, Group> = {
 
 interface Options {
   mode: Mode;
+  /** Threads of the wasm backend (useWasmThreads); 1: tfjs's usual single-threaded build. */
+  wasmThreads: number;
   out: string;
   backends: Backend[];
   groups: string[];
@@ -66,10 +71,11 @@ function parseArgs(argv: readonly string[]): Options {
     if (i + 1 >= argv.length) throw new Error(`bench: ${flag} needs a value.`);
     return argv[i + 1];
   };
-  const known = new Set(['--quick', '--smoke', '--out', '--backends', '--only']);
+  const valued = ['--out', '--backends', '--only', '--wasm-threads'];
+  const known = new Set(['--quick', '--smoke', ...valued]);
   argv.forEach((arg, i) => {
     if (arg.startsWith('--') && !known.has(arg)) throw new Error(`bench: unknown option ${arg}.`);
-    if (!arg.startsWith('--') && !['--out', '--backends', '--only'].includes(argv[i - 1])) {
+    if (!arg.startsWith('--') && !valued.includes(argv[i - 1])) {
       throw new Error(`bench: unexpected argument ${arg}.`);
     }
   });
@@ -82,8 +88,10 @@ function parseArgs(argv: readonly string[]): Options {
   for (const group of groups) {
     if (!(group in GROUPS)) throw new Error(`bench: unknown group ${group}; the groups are ${Object.keys(GROUPS).join(', ')}.`);
   }
+  const wasmThreads = Number(value('--wasm-threads') ?? 1);
+  if (!Number.isInteger(wasmThreads) || wasmThreads < 1) throw new Error(`bench: --wasm-threads must be a positive integer.`);
   const here = path.dirname(fileURLToPath(import.meta.url));
-  return {mode, out: path.resolve(value('--out') ?? path.join(here, 'results.json')), backends, groups};
+  return {mode, wasmThreads, out: path.resolve(value('--out') ?? path.join(here, 'results.json')), backends, groups};
 }
 
 
@@ -124,8 +132,10 @@ async function main(): Promise<void> {
   const machine = {
     cpus: os.cpus().length, cpuModel: cpuModel(), memoryGB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
     platform: `${os.platform()} ${os.arch()}`, node: process.version, loadAverageAtStart: load(),
+    wasmThreads: options.wasmThreads,
   };
   registerTrainingKernels();
+  if (options.wasmThreads > 1 && options.backends.includes('wasm')) await useWasmThreads({threads: options.wasmThreads});
   const figures: Figure[] = [];
   for (const backend of options.backends) {
     await tf.setBackend(backend);
@@ -152,6 +162,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(options.out), {recursive: true});
   fs.writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`${machine.cpus} x ${machine.cpuModel}, Node ${machine.node}, tfjs ${tf.version_core}, ` +
+      (options.wasmThreads > 1 ? `wasm with ${options.wasmThreads} threads, ` : '') +
       `${options.mode} run, ${results.seconds} s, load average ${machine.loadAverageAtStart[0]} -> ${results.machine.loadAverageAtEnd[0]}`);
   printTable(figures);
   console.log(`(written to ${path.relative(process.cwd(), options.out)})`);
