@@ -47,7 +47,14 @@ export interface WorkerFileShims {
 
 /** Installs the replacements described in the module comment, for a pool of `threads` threads. */
 export function installWorkerFileShims(threads: number): WorkerFileShims {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tfjs-model-optimization-wasm-'));
+  const parent = os.tmpdir();
+  let dir: string;
+  try {
+    dir = mkdtempSync(path.join(parent, 'tfjs-model-optimization-wasm-'));
+  } catch (error) {
+    throw new Error(`useWasmThreads: cannot make a folder for tfjs-backend-wasm's worker scripts in the ` +
+        `temporary folder ${parent} (${(error as Error).message}); set TMPDIR to a writable folder.`);
+  }
   const OriginalBlob = globalThis.Blob;
   const originalCreate = URL.createObjectURL;
   const originalCpus = os.cpus;

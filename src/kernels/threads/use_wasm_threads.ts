@@ -77,6 +77,25 @@ export async function useWasmThreads(options?: WasmThreadsOptions): Promise<numb
     throw new RangeError(`${CALLER}: 'threads' must be from 1 to ${MAX_WASM_THREADS} (tfjs-backend-wasm starts ` +
         `${MAX_WASM_THREADS} workers), but got ${threads}.`);
   }
+  // One start at a time: a second call waits for the first, then finds the backend started (or not).
+  const previous = starting;
+  const run = (async () => {
+    await previous?.catch(() => undefined);
+    return start(threads);
+  })();
+  starting = run;
+  try {
+    return await run;
+  } finally {
+    if (starting === run) starting = null;
+  }
+}
+
+/** The call of useWasmThreads in progress, if any. */
+let starting: Promise<number> | null = null;
+
+/** Starts (or selects) the wasm backend with `threads` threads; see useWasmThreads. */
+async function start(threads: number): Promise<number> {
   if (tf.findBackendFactory('wasm') == null) {
     throw new Error(`${CALLER}: the wasm backend is not registered: import '@tensorflow/tfjs-backend-wasm' ` +
         `before calling ${CALLER}.`);
