@@ -44,7 +44,9 @@ interface WasmBackendModule {
 /**
  * Initializes tfjs-backend-wasm in Node with its multi-threaded build and
  * makes it the active backend; resolves to the number of threads its
- * kernels use. Call it once, before anything else initializes the wasm
+ * kernels use (1 when tfjs starts its plain build anyway: after
+ * `setWasmPaths('.../file.wasm')` with a single file, or without WebAssembly
+ * SIMD). Call it once, before anything else initializes the wasm
  * backend (`tf.setBackend('wasm')`, `tf.ready()`); calling it again with
  * the same count only selects the backend. `@tensorflow/tfjs-backend-wasm`
  * must be imported. Works with `registerTrainingKernels` and
