@@ -124,7 +124,7 @@ interface KernelRow {
 async function measureWasmKernels(): Promise<KernelRow[]> {
   await tf.setBackend('wasm');
   unregisterTrainingKernels();
-  const names = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'AvgPoolGrad', 'Sum'];
+  const names = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'AvgPoolGrad', 'Sum', 'GatherV2'];
   const stock = Object.fromEntries(names.map((name) => [name, tf.getKernel(name, 'wasm')]));
   registerTrainingKernels({backends: ['wasm']});
   const backend = tf.backend() as unknown as {disposeData(dataId: object): void};
@@ -143,6 +143,9 @@ async function measureWasmKernels(): Promise<KernelRow[]> {
   const weights = tf.randomNormal([1600, 256]);
   const dDense = tf.randomNormal([250, 256]);
   const pool = {filterSize: 2, strides: 2, pad: 'valid'};
+  // model.fit's batch of 250 MNIST images out of a 48,000-image training split.
+  const images = tf.randomNormal([48000, 28, 28, 1]);
+  const batchIds = tf.tensor1d(Array.from({length: 250}, (_, i) => (i * 7919) % 48000), 'int32');
   const cases: [string, string, Record<string, tf.Tensor>, tf.NamedAttrMap][] = [
     ['Conv2DBackpropFilter', 'conv1: x 250x28x28x1, dy 250x26x26x32, 10% nonzero', {x: x1, dy: dy1}, {...conv, filterShape: [3, 3, 1, 32]}],
     ['Conv2DBackpropFilter', 'conv2: x 250x13x13x32, dy 250x11x11x64, 10% nonzero', {x: x2, dy: dy2}, {...conv, filterShape: [3, 3, 32, 64]}],
@@ -152,6 +155,7 @@ async function measureWasmKernels(): Promise<KernelRow[]> {
     ['MaxPoolGrad', 'pool1: 250x26x26x32, 2x2', {dy: pooled, input: y1, output: pooled}, pool],
     ['AvgPoolGrad', '250x26x26x32, 2x2', {dy: pooled, input: y1}, pool],
     ['Sum', 'conv1 bias gradient: 250x26x26x32 -> 32', {x: y1}, {axis: [0, 1, 2], keepDims: false}],
+    ['GatherV2', 'a fit batch: 250 rows of 48000x28x28x1', {x: images, indices: batchIds}, {axis: 0, batchDims: 0}],
   ];
   const time = async (config: tf.KernelConfig, inputs: Record<string, tf.Tensor>, attrs: tf.NamedAttrMap) =>
     timeIt(async () => {
@@ -167,7 +171,7 @@ async function measureWasmKernels(): Promise<KernelRow[]> {
     });
   }
   unregisterTrainingKernels();
-  tf.dispose([x1, y1, x2, y2, dy1, dy2, f2, pooled, dense, weights, dDense]);
+  tf.dispose([x1, y1, x2, y2, dy1, dy2, f2, pooled, dense, weights, dDense, images, batchIds]);
   return rows;
 }
 

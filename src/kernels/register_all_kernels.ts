@@ -15,6 +15,7 @@ import {depthwiseConv2dNativeBackpropFilterConfig} from './kernels/DepthwiseConv
 import {depthwiseConv2dNativeBackpropInputConfig} from './kernels/DepthwiseConv2dNativeBackpropInput';
 import {floorConfig} from './kernels/Floor';
 import {fusedConv2DConfig} from './kernels/FusedConv2D';
+import {gatherV2Config} from './kernels/GatherV2';
 import {fusedMatMulConfig} from './kernels/_FusedMatMul';
 import {maxPoolGradConfig} from './kernels/MaxPoolGrad';
 import {meanConfig} from './kernels/Mean';
@@ -48,6 +49,8 @@ export const TRAINING_KERNELS: readonly KernelDefinition[] = [
   // Bias gradients and BatchNormalization's means: one pass where stock transposes first.
   sumConfig,
   meanConfig,
+  // The batches model.fit slices out of its data: row copies where stock computes an index per value.
+  gatherV2Config,
   // Optimizer updates, ReLU and Dropout on cpu: one closure call per element in stock.
   addConfig,
   subConfig,

@@ -11,12 +11,12 @@ import {registerTrainingKernels, unregisterTrainingKernels} from '../../src/kern
 const KERNELS: Record<'cpu' | 'wasm', string[]> = {
   cpu: [
     'Add', 'AvgPoolGrad', 'BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput',
-    'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Floor', 'FusedConv2D', 'MaxPoolGrad', 'Mean',
+    'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Floor', 'FusedConv2D', 'GatherV2', 'MaxPoolGrad', 'Mean',
     'Multiply', 'RealDiv', 'Relu', 'Sqrt', 'Step', 'Sub', 'Sum', 'TfmotBatchNormGrad', 'TfmotClipByValueGrad', 'UnsortedSegmentSum', '_FusedMatMul',
   ],
   wasm: [
     'AvgPoolGrad', 'BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter',
-    'DepthwiseConv2dNativeBackpropInput', 'MaxPoolGrad', 'Mean', 'Sum', 'TfmotBatchNormGrad', 'TfmotClipByValueGrad', 'UnsortedSegmentSum',
+    'DepthwiseConv2dNativeBackpropInput', 'GatherV2', 'MaxPoolGrad', 'Mean', 'Sum', 'TfmotBatchNormGrad', 'TfmotClipByValueGrad', 'UnsortedSegmentSum',
   ],
 };
 // The kernels stock tfjs-backend-wasm 4.22 lacks.
