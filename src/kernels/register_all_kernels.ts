@@ -16,6 +16,7 @@ import {depthwiseConv2dNativeBackpropInputConfig} from './kernels/DepthwiseConv2
 import {floorConfig} from './kernels/Floor';
 import {fusedConv2DConfig} from './kernels/FusedConv2D';
 import {gatherV2Config} from './kernels/GatherV2';
+import {identityConfig} from './kernels/Identity';
 import {fusedMatMulConfig} from './kernels/_FusedMatMul';
 import {maxPoolGradConfig} from './kernels/MaxPoolGrad';
 import {meanConfig} from './kernels/Mean';
@@ -51,6 +52,8 @@ export const TRAINING_KERNELS: readonly KernelDefinition[] = [
   meanConfig,
   // The batches model.fit slices out of its data: row copies where stock computes an index per value.
   gatherV2Config,
+  // The tensors every gradient keeps (tfjs-core clones them): shared on wasm, where stock copies.
+  identityConfig,
   // Optimizer updates, ReLU and Dropout on cpu: one closure call per element in stock.
   addConfig,
   subConfig,

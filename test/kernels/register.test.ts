@@ -16,7 +16,7 @@ const KERNELS: Record<'cpu' | 'wasm', string[]> = {
   ],
   wasm: [
     'AvgPoolGrad', 'BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter',
-    'DepthwiseConv2dNativeBackpropInput', 'GatherV2', 'MaxPoolGrad', 'Mean', 'Sum', 'TfmotBatchNormGrad', 'TfmotClipByValueGrad', 'UnsortedSegmentSum',
+    'DepthwiseConv2dNativeBackpropInput', 'GatherV2', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'TfmotBatchNormGrad', 'TfmotClipByValueGrad', 'UnsortedSegmentSum',
   ],
 };
 // The kernels stock tfjs-backend-wasm 4.22 lacks.
