@@ -8,12 +8,14 @@
 import {addConfig} from './kernels/Add';
 import {avgPoolGradConfig} from './kernels/AvgPoolGrad';
 import {batchMatMulConfig} from './kernels/BatchMatMul';
+import {castConfig} from './kernels/Cast';
 import {conv2DConfig} from './kernels/Conv2D';
 import {conv2DBackpropFilterConfig} from './kernels/Conv2DBackpropFilter';
 import {conv2DBackpropInputConfig} from './kernels/Conv2DBackpropInput';
 import {depthwiseConv2dNativeBackpropFilterConfig} from './kernels/DepthwiseConv2dNativeBackpropFilter';
 import {depthwiseConv2dNativeBackpropInputConfig} from './kernels/DepthwiseConv2dNativeBackpropInput';
 import {floorConfig} from './kernels/Floor';
+import {fusedBatchNormConfig} from './kernels/FusedBatchNorm';
 import {fusedConv2DConfig} from './kernels/FusedConv2D';
 import {gatherV2Config} from './kernels/GatherV2';
 import {identityConfig} from './kernels/Identity';
@@ -29,6 +31,7 @@ import {subConfig} from './kernels/Sub';
 import {sumConfig} from './kernels/Sum';
 import {tfmotBatchNormGradConfig} from './kernels/TfmotBatchNormGrad';
 import {tfmotClipByValueGradConfig} from './kernels/TfmotClipByValueGrad';
+import {tfmotMeanGradConfig} from './kernels/TfmotMeanGrad';
 import {unsortedSegmentSumConfig} from './kernels/UnsortedSegmentSum';
 import type {KernelDefinition} from './kernel_util';
 
@@ -47,13 +50,17 @@ export const TRAINING_KERNELS: readonly KernelDefinition[] = [
   maxPoolGradConfig,
   avgPoolGradConfig,
   unsortedSegmentSumConfig,
+  // BatchNormalization's forward pass: stock wasm takes a square root per element.
+  fusedBatchNormConfig,
   // Bias gradients and BatchNormalization's means: one pass where stock transposes first.
   sumConfig,
   meanConfig,
   // The batches model.fit slices out of its data: row copies where stock computes an index per value.
   gatherV2Config,
-  // The tensors every gradient keeps (tfjs-core clones them): shared on wasm, where stock copies.
+  // The tensors every gradient keeps (tfjs-core clones them) and casts to the same dtype: shared on
+  // wasm, where stock copies.
   identityConfig,
+  castConfig,
   // Optimizer updates, ReLU and Dropout on cpu: one closure call per element in stock.
   addConfig,
   subConfig,
@@ -66,4 +73,5 @@ export const TRAINING_KERNELS: readonly KernelDefinition[] = [
   // The kernels of the gradients registered over tfjs-core's (training_gradients.ts).
   tfmotBatchNormGradConfig,
   tfmotClipByValueGradConfig,
+  tfmotMeanGradConfig,
 ];

@@ -12,8 +12,10 @@ import type {GradConfig} from '@tensorflow/tfjs-core';
 
 import {clipGradientConfig} from './gradients/ClipByValue_grad';
 import {batchNormGradientConfig} from './gradients/FusedBatchNorm_grad';
+import {meanGradientConfig} from './gradients/Mean_grad';
 import {BATCH_NORM_GRAD} from './kernels/TfmotBatchNormGrad';
 import {CLIP_GRAD} from './kernels/TfmotClipByValueGrad';
+import {MEAN_GRAD} from './kernels/TfmotMeanGrad';
 
 interface TrainingGradient {
   /** The forward kernel whose gradient is replaced. */
@@ -26,6 +28,7 @@ interface TrainingGradient {
 export const TRAINING_GRADIENTS: readonly TrainingGradient[] = [
   {kernelName: 'FusedBatchNorm', gradientKernel: BATCH_NORM_GRAD, make: batchNormGradientConfig},
   {kernelName: 'ClipByValue', gradientKernel: CLIP_GRAD, make: clipGradientConfig},
+  {kernelName: 'Mean', gradientKernel: MEAN_GRAD, make: meanGradientConfig},
 ];
 
 /** Marks our gradient configs and keeps the ones they replaced (`Symbol.for`: shared by copies of this package). */

@@ -1,4 +1,4 @@
-// Identity on wasm with registerTrainingKernels: the clone shares the data
+// Identity (and Cast to the same dtype) on wasm with registerTrainingKernels: the clone shares the data
 // (one more reference), outlives its source, and leaves nothing behind;
 // strings go to the stock kernel; gradients through clones are unchanged.
 import * as tf from '@tensorflow/tfjs-core';
@@ -42,6 +42,17 @@ it('keeps int32 and bool dtypes, and hands strings to the stock kernel', () => {
   const s = tf.clone(strings);
   expect(s.dataSync()).toEqual(['a', 'bc']);
   tf.dispose([strings, s]);
+});
+
+it('shares the data of a cast to the same dtype and copies a cast to another', () => {
+  const buffers = dataIdCount('wasm');
+  const x = tf.tensor1d([1.5, -2, 3]);
+  const same = tf.cast(x, 'float32');
+  const ints = tf.cast(x, 'int32');
+  expect([same.dataId === x.dataId, ints.dataId === x.dataId]).toEqual([true, false]);
+  expect([Array.from(same.dataSync()), ints.dtype, Array.from(ints.dataSync())]).toEqual([[1.5, -2, 3], 'int32', [1, -2, 3]]);
+  tf.dispose([x, same, ints]);
+  expect(dataIdCount('wasm')).toBe(buffers);
 });
 
 it('gives the gradients of the cpu backend through the tensors tfjs-core keeps', async () => {

@@ -12,11 +12,11 @@ const KERNELS: Record<'cpu' | 'wasm', string[]> = {
   cpu: [
     'Add', 'AvgPoolGrad', 'BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput',
     'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Floor', 'FusedConv2D', 'GatherV2', 'MaxPoolGrad', 'Mean',
-    'Multiply', 'RealDiv', 'Relu', 'Sqrt', 'Step', 'Sub', 'Sum', 'TfmotBatchNormGrad', 'TfmotClipByValueGrad', 'UnsortedSegmentSum', '_FusedMatMul',
+    'Multiply', 'RealDiv', 'Relu', 'Sqrt', 'Step', 'Sub', 'Sum', 'TfmotBatchNormGrad', 'TfmotClipByValueGrad', 'TfmotMeanGrad', 'UnsortedSegmentSum', '_FusedMatMul',
   ],
   wasm: [
-    'AvgPoolGrad', 'BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter',
-    'DepthwiseConv2dNativeBackpropInput', 'GatherV2', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'TfmotBatchNormGrad', 'TfmotClipByValueGrad', 'UnsortedSegmentSum',
+    'AvgPoolGrad', 'BatchMatMul', 'Cast', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter',
+    'DepthwiseConv2dNativeBackpropInput', 'FusedBatchNorm', 'GatherV2', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'TfmotBatchNormGrad', 'TfmotClipByValueGrad', 'TfmotMeanGrad', 'UnsortedSegmentSum',
   ],
 };
 // The kernels stock tfjs-backend-wasm 4.22 lacks.

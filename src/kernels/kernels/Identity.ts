@@ -13,19 +13,25 @@ import type {DataId, TensorInfo} from '@tensorflow/tfjs-core';
 import {delegate} from '../kernel_util';
 import type {KernelArgs, KernelBuilder, KernelDefinition} from '../kernel_util';
 
-/** The part of tfjs-backend-wasm's `BackendWasm` this kernel uses. */
+/** The part of tfjs-backend-wasm's `BackendWasm` these kernels use. */
 interface RefCountingBackend {
   incRef(dataId: DataId): void;
 }
 
+/**
+ * `x` itself as a kernel output, one more reference counted on its data; null
+ * for strings (not on the heap) or a backend without reference counts.
+ */
+export function sharedOutput(backend: object, x: TensorInfo): TensorInfo | null {
+  const counting = backend as Partial<RefCountingBackend>;
+  if (x.dtype === 'string' || typeof counting.incRef !== 'function') return null;
+  counting.incRef(x.dataId);
+  return {dataId: x.dataId, shape: x.shape, dtype: x.dtype};
+}
+
 const wasmKernel: KernelBuilder = (replaced) => (args) => {
   const {x} = args.inputs as {x: TensorInfo};
-  const backend = args.backend as Partial<RefCountingBackend>;
-  if (x.dtype === 'string' || typeof backend.incRef !== 'function') {
-    return delegate(replaced, args as KernelArgs, Identity, 'wasm', `${x.dtype} data`);
-  }
-  backend.incRef(x.dataId);
-  return {dataId: x.dataId, shape: x.shape, dtype: x.dtype};
+  return sharedOutput(args.backend, x) ?? delegate(replaced, args as KernelArgs, Identity, 'wasm', `${x.dtype} data`);
 };
 
 export const identityConfig: KernelDefinition = {kernelName: Identity, wasm: wasmKernel};

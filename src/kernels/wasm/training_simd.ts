@@ -44,6 +44,7 @@ export interface TrainingExports {
   gemm(a: number, lda: number, b: number, c: number, ldc: number, m: number, n: number, k: number): void;
   clipGrad(x: number, dy: number, out: number, n: number, lo: number, hi: number): void;
   colSums(x: number, rows: number, c: number, sums: number): void;
+  bnForward(x: number, out: number, rows: number, c: number, params: number): void;
   bnGrad(x: number, dy: number, dx: number, rows: number, c: number, mean: number, q: number, t: number,
     sums: number): void;
 }

@@ -87,4 +87,35 @@
             (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
             (br $quads)))
         (br $rowLoop))))
+
+  ;; BatchNormalization's forward pass exactly as tfjs-backend-wasm's FusedBatchNorm computes it (C a
+  ;; multiple of 4): t = (x - mean[c]) * scale[c] in float32, then out = offset[c] + t / norm[c] in
+  ;; float64, rounded once to float32 (what the stock build does; measured, not documented). The
+  ;; parameters come per quad of channels, 96 bytes: mean and scale (4 float32 each), norm and offset
+  ;; (4 float64 each).
+  (func (export "bnForward") (param $x i32) (param $out i32) (param $rows i32) (param $C i32) (param $params i32)
+    (local $end i32) (local $rowEnd i32) (local $p i32) (local $rowBytes i32) (local $t v128)
+    (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $done
+      (loop $rowLoop
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $x) (local.get $rowBytes)))
+        (local.set $p (local.get $params))
+        (block $rowDone
+          (loop $quads
+            (br_if $rowDone (i32.ge_u (local.get $x) (local.get $rowEnd)))
+            (local.set $t (f32x4.mul (f32x4.sub (v128.load (local.get $x)) (v128.load (local.get $p)))
+              (v128.load offset=16 (local.get $p))))
+            (v128.store (local.get $out) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (f32x4.demote_f64x2_zero (f64x2.add (v128.load offset=64 (local.get $p))
+                (f64x2.div (f64x2.promote_low_f32x4 (local.get $t)) (v128.load offset=32 (local.get $p)))))
+              (f32x4.demote_f64x2_zero (f64x2.add (v128.load offset=80 (local.get $p))
+                (f64x2.div (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+                  (local.get $t) (local.get $t))) (v128.load offset=48 (local.get $p)))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $out (i32.add (local.get $out) (i32.const 16)))
+            (local.set $p (i32.add (local.get $p) (i32.const 96)))
+            (br $quads)))
+        (br $rowLoop))))
 )
