@@ -13,7 +13,7 @@ it('runs sparse products on the threaded wasm build, equal to the stock kernels'
     const {results, errors} = await runPage(browser, server, 'test/kernels/sparse/threaded_wasm.html');
     expect(errors).toEqual([]);
     expect(results.error).toBeUndefined();
-    expect(results).toMatchObject({backend: 'wasm', crossOriginIsolated: true, sharedHeap: true});
+    expect(results).toMatchObject({backend: 'wasm', crossOriginIsolated: true, sharedHeap: true, threads: 1});
     // Every product ran sparse, on the row, tiled and blocked kernels, and matched the stock ones.
     expect(results.sparseRuns).toBe(results.products);
     expect(results.paths).toEqual(['spmm', 'spmmBlocked', 'spmv', 'spmvBlocked']);

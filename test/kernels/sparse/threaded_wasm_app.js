@@ -3,7 +3,7 @@
 // threaded build (the page is cross-origin isolated, so the heap is a SharedArrayBuffer), against
 // the stock kernels, and publishes the results on window.__results.
 import * as tf from '@tensorflow/tfjs-core';
-import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
+import {setThreadsCount, setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 
 import {registerSparseKernels, unregisterSparseKernels} from '../../../src/kernels/sparse';
 import {sparseRuns} from '../../../src/kernels/sparse/plan';
@@ -40,6 +40,9 @@ function maxRelativeDiff(a, b) {
 
 async function run() {
   setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  // One XNNPACK thread whatever the machine's cores: the cost model leaves more products to a stock kernel
+  // with a pool (test/kernels/sparse/plan.test.ts), and every product here is to run sparse.
+  setThreadsCount(1);
   await tf.setBackend('wasm');
   const w = tf.tensor2d(values(512 * 128, 1, 0.9), [512, 128]);
   const wBlocked = tf.tensor2d(values(512 * 128, 2, 0.9, true), [512, 128]);
@@ -71,6 +74,7 @@ async function run() {
     backend: tf.getBackend(),
     crossOriginIsolated: window.crossOriginIsolated === true,
     sharedHeap: typeof SharedArrayBuffer !== 'undefined' && heap instanceof SharedArrayBuffer,
+    threads: tf.backend().wasm.tfjs.getThreadsCount(),
     products: ops.length,
     sparseRuns: runs,
     paths: Object.keys(sparseRuns.wasm).sort(),
