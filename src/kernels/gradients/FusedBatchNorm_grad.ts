@@ -6,12 +6,11 @@
  * non-float32 data, mean or variance not of shape `[channels]`, a scale of
  * another shape).
  */
-import {engine, getBackend, getKernel} from '@tensorflow/tfjs-core';
+import {engine} from '@tensorflow/tfjs-core';
 import type {GradConfig, Tensor} from '@tensorflow/tfjs-core';
 
 import {BATCH_NORM_GRAD} from '../kernels/TfmotBatchNormGrad';
-
-const FUSED_BATCH_NORM = 'FusedBatchNorm';
+import {replacingGradient} from './gradient_util';
 
 /** Whether the one-pass kernel covers this FusedBatchNorm (as tfjs-core runs it: x always 4-D). */
 function covered(x: Tensor, dy: Tensor, mean: Tensor, variance: Tensor, scale: Tensor | undefined): boolean {
@@ -26,26 +25,15 @@ function covered(x: Tensor, dy: Tensor, mean: Tensor, variance: Tensor, scale: T
  * where the current backend has it, and `replaced` (the stock gradient) otherwise.
  */
 export function batchNormGradientConfig(replaced: GradConfig): GradConfig {
-  return {
-    kernelName: FUSED_BATCH_NORM,
-    // The same saved tensors as the stock gradient, which this one hands some cases to.
-    inputsToSave: replaced.inputsToSave,
-    outputsToSave: replaced.outputsToSave,
-    saveAllInputs: replaced.saveAllInputs,
-    gradFunc: (dy, saved, attrs) => {
-      const dyTensor = dy as Tensor;
-      const [x, mean, variance, scale] = saved;
-      if (Array.isArray(dy) || getKernel(BATCH_NORM_GRAD, getBackend()) == null ||
-          !covered(x, dyTensor, mean, variance, scale)) {
-        return replaced.gradFunc(dy, saved, attrs);
-      }
-      const inputs: Record<string, Tensor> = {x, dy: dyTensor, mean, variance};
-      if (scale != null) inputs.scale = scale;
-      // Computed now, not in the thunks: the engine runs each thunk in its own tidy, which
-      // would dispose the other outputs. Outputs no thunk returns go with the backward pass's tidy.
-      const [dx, dMean, dVariance, dScale, dOffset] = engine().runKernel(
-          BATCH_NORM_GRAD, inputs, {varianceEpsilon: (attrs as {varianceEpsilon: number}).varianceEpsilon}) as Tensor[];
-      return {x: () => dx, mean: () => dMean, variance: () => dVariance, scale: () => dScale, offset: () => dOffset};
-    },
-  };
+  return replacingGradient(replaced, BATCH_NORM_GRAD, (dy, saved, attrs) => {
+    const [x, mean, variance, scale] = saved;
+    if (!covered(x, dy, mean, variance, scale)) return null;
+    const inputs: Record<string, Tensor> = {x, dy, mean, variance};
+    if (scale != null) inputs.scale = scale;
+    // Computed now, not in the thunks: the engine runs each thunk in its own tidy, which
+    // would dispose the other outputs. Outputs no thunk returns go with the backward pass's tidy.
+    const [dx, dMean, dVariance, dScale, dOffset] = engine().runKernel(
+        BATCH_NORM_GRAD, inputs, {varianceEpsilon: (attrs as {varianceEpsilon: number}).varianceEpsilon}) as Tensor[];
+    return {x: () => dx, mean: () => dMean, variance: () => dVariance, scale: () => dScale, offset: () => dOffset};
+  });
 }

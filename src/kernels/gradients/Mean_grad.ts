@@ -4,10 +4,11 @@
  * gradient registry over the stock gradient, which it calls for every other
  * reduction and where the current backend has no such kernel.
  */
-import {engine, getBackend, getKernel, util} from '@tensorflow/tfjs-core';
+import {engine, util} from '@tensorflow/tfjs-core';
 import type {GradConfig, MeanAttrs, Tensor} from '@tensorflow/tfjs-core';
 
 import {MEAN_GRAD} from '../kernels/TfmotMeanGrad';
+import {replacingGradient} from './gradient_util';
 
 /** Whether `axis` names exactly the axes of `shape` before the last one. */
 function leadingAxes(axis: MeanAttrs['axis'], shape: number[]): boolean {
@@ -20,20 +21,13 @@ function leadingAxes(axis: MeanAttrs['axis'], shape: number[]): boolean {
  * and `replaced` (the stock gradient) otherwise.
  */
 export function meanGradientConfig(replaced: GradConfig): GradConfig {
-  return {
-    kernelName: 'Mean',
-    inputsToSave: replaced.inputsToSave,
-    outputsToSave: replaced.outputsToSave,
-    saveAllInputs: replaced.saveAllInputs,
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      if (Array.isArray(dy) || x == null || getKernel(MEAN_GRAD, getBackend()) == null || x.dtype !== 'float32' ||
-          dy.dtype !== 'float32' || !leadingAxes((attrs as unknown as MeanAttrs).axis, x.shape) ||
-          dy.size !== x.shape[x.rank - 1]) {
-        return replaced.gradFunc(dy, saved, attrs);
-      }
-      const count = util.sizeFromShape(x.shape.slice(0, -1));
-      return {x: () => engine().runKernel(MEAN_GRAD, {dy}, {shape: x.shape, count}) as Tensor};
-    },
-  };
+  return replacingGradient(replaced, MEAN_GRAD, (dy, saved, attrs) => {
+    const [x] = saved;
+    if (x == null || x.dtype !== 'float32' || dy.dtype !== 'float32' ||
+        !leadingAxes((attrs as unknown as MeanAttrs).axis, x.shape) || dy.size !== x.shape[x.rank - 1]) {
+      return null;
+    }
+    const count = util.sizeFromShape(x.shape.slice(0, -1));
+    return {x: () => engine().runKernel(MEAN_GRAD, {dy}, {shape: x.shape, count}) as Tensor};
+  });
 }
