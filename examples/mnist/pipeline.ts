@@ -20,8 +20,7 @@ import {
 import type {WeightSparsity} from '../../src';
 // Not (yet) in the main entry point: the kernels are an opt-in module of their own.
 import {registerTrainingKernels} from '../../src';
-import {useWasmThreads} from '../../src/node';
-import {fileSystem} from '../../src/node';
+import {fileSystem, useWasmThreads} from '../../src/node';
 import {buildChartSpec, renderSvg} from './chart';
 import type {EpochAccuracy, SparsityPoint} from './chart';
 import {loadMnist} from './data';
