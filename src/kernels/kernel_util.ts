@@ -87,6 +87,11 @@ export interface BackendIO {
    * have moved. On wasm the output is written in place on the heap.
    */
   produce(backend: object, shape: number[], fill: (out: Float32Array, read: InputReader) => void): TensorInfo;
+  /**
+   * A reader for the inputs outside `produce` (checks that decide whether a
+   * kernel runs at all); on wasm its arrays are valid until the next allocation.
+   */
+  reader(backend: object): InputReader;
 }
 
 /**
@@ -118,11 +123,15 @@ export const CPU_IO: BackendIO = {
   produce: (backend, shape, fill) => {
     const cpu = backend as CpuBackendLike;
     const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    fill(out, {
+    fill(out, CPU_IO.reader(cpu));
+    return cpu.makeTensorInfo(shape, 'float32', out);
+  },
+  reader: (backend) => {
+    const cpu = backend as CpuBackendLike;
+    return {
       floats: (info) => cpuFloats(cpu, info),
       ints: (info) => asInt32(cpu.data.get(info.dataId).values),
-    });
-    return cpu.makeTensorInfo(shape, 'float32', out);
+    };
   },
 };
 
@@ -134,15 +143,19 @@ export const WASM_IO: BackendIO = {
     try {
       const out = wasm.typedArrayFromHeap(output) as Float32Array;
       out.fill(0);
-      fill(out, {
-        floats: (info) => wasmFloats(wasm, info),
-        ints: (info) => asInt32(wasm.typedArrayFromHeap(info)),
-      });
+      fill(out, WASM_IO.reader(wasm));
     } catch (error) {
       wasm.disposeData(output.dataId);
       throw error;
     }
     return output;
+  },
+  reader: (backend) => {
+    const wasm = backend as WasmBackendLike;
+    return {
+      floats: (info) => wasmFloats(wasm, info),
+      ints: (info) => asInt32(wasm.typedArrayFromHeap(info)),
+    };
   },
 };
 

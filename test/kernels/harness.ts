@@ -105,6 +105,19 @@ export function expectClose(actual: RawOutput, expected: RawOutput, tolerance = 
   expect(maxDiff).toBeLessThanOrEqual(tolerance * scale);
 }
 
+/** Checks that `actual` has NaN and infinities where `expected` has them, and is close elsewhere. */
+export function expectSameSpecials(actual: RawOutput, expected: RawOutput): void {
+  const kind = (v: number) => (Number.isNaN(v) ? 'nan' : v === Infinity ? '+inf' : v === -Infinity ? '-inf' : 'finite');
+  expect(Array.from(actual.values, kind)).toEqual(Array.from(expected.values, kind));
+  const finite = (o: RawOutput): RawOutput => ({...o, values: o.values.map((v) => (Number.isFinite(v) ? v : 0))});
+  expectClose(finite(actual), finite(expected));
+}
+
+/** `input` with `value` at the flat indices `at`. */
+export function poison(input: RawInput, at: number[], value: number): RawInput {
+  return {...input, values: input.values.map((v, i) => (at.includes(i) ? value : v))};
+}
+
 /** Every combination of the given option lists, as rows for `it.each`. */
 export function cross<T extends unknown[][]>(...lists: T): {[K in keyof T]: T[K][number]}[] {
   return lists.reduce<unknown[][]>(

@@ -13,8 +13,8 @@ import {
 } from '../../src/kernels/wasm/training_simd_grads';
 import {stockCpuKernelsAndRegister, simdKernel} from './simd_harness';
 import type {Pad, Shape4} from './simd_harness';
-import {cross, expectClose, randomInput, runKernel, uniform} from './harness';
-import type {RawInput, RawOutput} from './harness';
+import {cross, expectClose, expectSameSpecials, poison, randomInput, runKernel, uniform} from './harness';
+import type {RawInput} from './harness';
 
 const CONV_FILTER = 'Conv2DBackpropFilter';
 const CONV_INPUT = 'Conv2DBackpropInput';
@@ -120,15 +120,6 @@ describe('the SIMD max-pooling gradient matches the stock cpu kernel', () => {
 });
 
 describe('NaN and infinities propagate as in the stock kernels', () => {
-  /** Same NaN and infinity positions as `expected`, and close elsewhere. */
-  function expectSameSpecials(actual: RawOutput, expected: RawOutput): void {
-    const kind = (v: number) => (Number.isNaN(v) ? 'nan' : v === Infinity ? '+inf' : v === -Infinity ? '-inf' : 'finite');
-    expect(Array.from(actual.values, kind)).toEqual(Array.from(expected.values, kind));
-    const finite = (o: RawOutput): RawOutput => ({...o, values: o.values.map((v) => (Number.isFinite(v) ? v : 0))});
-    expectClose(finite(actual), finite(expected));
-  }
-  const poison = (input: RawInput, at: number[], value: number): RawInput =>
-    ({...input, values: input.values.map((v, i) => (at.includes(i) ? value : v))});
 
   it.each(cross([NaN, Infinity, -Infinity], [1, 5]))('convolution gradients with %p in dy (%d input channels)', (value, ci) => {
     const {x, filter, dy, filterAttrs, inputAttrs} = convCase(2, [ci, 6], 3, 1, 'same', true);

@@ -17,8 +17,8 @@ import {TRAINING_WASM, TRAINING_WASM_SHARED} from '../../src/kernels/wasm/traini
 import {instantiateOnHeap} from '../../src/kernels/wasm/wasm_instance';
 import {stockCpuKernelsAndRegister, simdKernel} from './simd_harness';
 import type {Pad, Shape4} from './simd_harness';
-import {cross, expectClose, randomInput, runKernel} from './harness';
-import type {RawInput, RawOutput} from './harness';
+import {cross, expectClose, expectSameSpecials, poison, randomInput, runKernel} from './harness';
+import type {RawInput} from './harness';
 
 const SUM = 'Sum';
 const MEAN = 'Mean';
@@ -286,15 +286,6 @@ describe('the SIMD BatchNormalization gradient matches the JavaScript one', () =
 });
 
 describe('NaN and infinities propagate as in the stock kernels', () => {
-  /** Same NaN and infinity positions as `expected`, and close elsewhere. */
-  function expectSameSpecials(actual: RawOutput, expected: RawOutput): void {
-    const kind = (v: number) => (Number.isNaN(v) ? 'nan' : v === Infinity ? '+inf' : v === -Infinity ? '-inf' : 'finite');
-    expect(Array.from(actual.values, kind)).toEqual(Array.from(expected.values, kind));
-    const finite = (o: RawOutput): RawOutput => ({...o, values: o.values.map((v) => (Number.isFinite(v) ? v : 0))});
-    expectClose(finite(actual), finite(expected));
-  }
-  const poison = (input: RawInput, at: number[], value: number): RawInput =>
-    ({...input, values: input.values.map((v, i) => (at.includes(i) ? value : v))});
 
   it.each([NaN, Infinity])('depthwise gradients with %p in x, dy and the filter', (value) => {
     const x = poison(randomInput([2, 6, 5, 5], 81), [3, 17, 140], value);

@@ -8,15 +8,8 @@ import {GatherV2, util} from '@tensorflow/tfjs-core';
 import type {GatherV2Attrs, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {gatherRows, indicesInRange} from '../impl/gather_impl';
-import {asInt32, delegate, onCpuAndWasm} from '../kernel_util';
-import type {CpuBackendLike, KernelDefinition, WasmBackendLike} from '../kernel_util';
-
-/** The indices as int32 values, read without allocating an output first. */
-function readIndices(backend: object, backendName: 'cpu' | 'wasm', indices: TensorInfo): Int32Array {
-  return backendName === 'cpu' ?
-    asInt32((backend as CpuBackendLike).data.get(indices.dataId).values) :
-    asInt32((backend as WasmBackendLike).typedArrayFromHeap(indices));
-}
+import {delegate, onCpuAndWasm} from '../kernel_util';
+import type {KernelDefinition} from '../kernel_util';
 
 export const gatherV2Config: KernelDefinition = onCpuAndWasm(GatherV2, (io) => (replaced) => (args) => {
   const {x, indices} = args.inputs as {x: TensorInfo; indices: TensorInfo};
@@ -28,7 +21,7 @@ export const gatherV2Config: KernelDefinition = onCpuAndWasm(GatherV2, (io) => (
     return delegate(replaced, args, GatherV2, io.backendName, `${x.dtype} data, these indices or batchDims`);
   }
   const axisSize = x.shape[parsedAxis];
-  if (!indicesInRange(readIndices(args.backend, io.backendName, indices), axisSize)) {
+  if (!indicesInRange(io.reader(args.backend).ints(indices), axisSize)) {
     return delegate(replaced, args, GatherV2, io.backendName, 'indices out of range');
   }
   const outer = util.sizeFromShape(x.shape.slice(0, parsedAxis));

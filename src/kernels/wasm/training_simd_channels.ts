@@ -155,9 +155,10 @@ export interface BatchNormInputs {
  * time (5-7 ns per element, as much as a convolution in MobileNet-style
  * models), `(x - mean) * scale` in float32 and the division and the addition
  * in float64 (found by comparing candidate orders with its results): here
- * the square roots once per channel, the rest four channels at a time. Null where it does not apply:
- * parameters of a size other than 1 or the channel count, a channel count
- * that is not a multiple of 4, non-float32 data, no SIMD.
+ * the square roots once per channel, the rest four channels at a time.
+ * Null where it does not apply: parameters of a size other than 1 or the
+ * channel count, a channel count that is not a multiple of 4, non-float32
+ * data, no SIMD.
  */
 export function simdBatchNorm(backend: object, inputs: BatchNormInputs, varianceEpsilon: number): TensorInfo | null {
   const simd = trainingSimd(backend);
@@ -167,8 +168,9 @@ export function simdBatchNorm(backend: object, inputs: BatchNormInputs, variance
   const params = [mean, variance, offset, scale];
   const fits = (t: TensorInfo | undefined) => t == null ||
     (t.dtype === 'float32' && [1, channels].includes(util.sizeFromShape(t.shape)));
-  if (simd === null || x.shape.length < 1 || x.dtype !== 'float32' || !(channels > 0) || channels % 4 !== 0 ||
-      size === 0 || !params.every(fits)) {
+  // A scalar x has no channel axis: channels is undefined and fails `> 0`.
+  if (simd === null || x.dtype !== 'float32' || !(channels > 0) || channels % 4 !== 0 || size === 0 ||
+      !params.every(fits)) {
     return null;
   }
   const heap = backend as Backend;
