@@ -19,6 +19,11 @@ import {isWeightOperand} from './graph_roles';
 import {FLOAT16_BUDGET, FLOAT16_FALLBACK_ERROR, channelErrors, mseClippedValues} from './int8_error';
 import {ModelFormat, detectModelFormat} from './model_format';
 import {ArtifactWeightRole, describeArtifactWeights, isExcluded} from './weight_role';
+import {calibrateInt8} from './calibration/calibrate';
+import type {CalibrationTarget} from './calibration/calibrate';
+import {resolveCalibration} from './calibration/calibration_options';
+import type {CalibrationOptions} from './calibration/calibration_options';
+import type {CalibrationBatch} from './calibration/consumer';
 import {WeightEntry, concatBytes, decodeFloat32, isFloatWeight, readWeightEntries} from './weight_values';
 
 const CALLER = 'quantizeArtifacts';
@@ -55,7 +60,19 @@ export interface QuantizeArtifactsOptions {
    * layer that holds it); a RegExp is tested against the same names. Default: none.
    */
   exclude?: ReadonlyArray<string | RegExp>;
-  /** Called after each weight with the number of weights done and their total. */
+  /**
+   * int8 only: round each kernel the model applies (convolution and depthwise filters,
+   * MatMul/Dense matrices) by GPTQ on these inputs instead of to nearest, so that the op's
+   * outputs on typical inputs move as little as possible. The grid (scales, per tensor or per
+   * channel) and the file format are those without calibration; zeros stay zero. The model runs
+   * once per batch (graph models need `@tensorflow/tfjs-converter`), on the current backend.
+   * Default: none (round to nearest).
+   */
+  calibration?: CalibrationOptions;
+  /**
+   * Called as the work advances with the steps done and their total: one per weight, and with
+   * `calibration` one more per batch and per calibrated kernel.
+   */
   onProgress?: (done: number, total: number) => void;
   /**
    * Called for each weight of a graph model stored as float16 instead of int8 because int8 would
@@ -69,18 +86,20 @@ export interface QuantizeArtifactsOptions {
 /** A weight {@link quantizeArtifacts} kept in float16 instead of int8, and the int8 error that decided it. */
 type Float16Fallback = {name: string; int8Error: number};
 
-const KNOWN_OPTIONS = ['dtype', 'perChannel', 'minElements', 'exclude', 'onProgress', 'onFloat16Fallback'];
+const KNOWN_OPTIONS = ['dtype', 'perChannel', 'minElements', 'exclude', 'calibration', 'onProgress', 'onFloat16Fallback'];
 
 interface Resolved extends CodecOptions {
   exclude: Array<string | RegExp>;
+  calibration?: CalibrationBatch[];
   onProgress?: ProgressCallback;
   onFloat16Fallback?: (weight: Float16Fallback) => void;
 }
 
 function resolveOptions(options: unknown): Resolved {
   const o = optionRecord(CALLER, options, KNOWN_OPTIONS, true);
+  const codec = resolveCodecOptions(CALLER, o);
   return {
-    ...resolveCodecOptions(CALLER, o),
+    ...codec, calibration: resolveCalibration(CALLER, o.calibration, codec.dtype),
     exclude: excludePatterns(CALLER, o.exclude), onProgress: progressCallback(CALLER, o.onProgress),
     onFloat16Fallback: progressCallback(CALLER, o.onFloat16Fallback, 'onFloat16Fallback') as
         Resolved['onFloat16Fallback'],
@@ -113,11 +132,14 @@ interface GraphInt8 {
  * channel's size), else with max|w|.
  */
 function encodeGraphInt8(spec: tf.io.WeightsManifestEntry, role: ArtifactWeightRole | undefined, values: Float32Array,
-    options: Resolved): GraphInt8 {
+    options: Resolved, calibrated?: Float32Array): GraphInt8 {
   const axis = options.perChannel ? role?.channelAxis ?? null : null;
   const errorAxis = role?.channelAxis ?? null;
   const int8 = encodeWeight(CALLER, spec, values, 'int8', axis);
   const error = channelErrors(values, decodeFloat32(int8), spec.shape, errorAxis);
+  // Calibrated values lie on the same grid (max|w| scales): the float16 choice still weighs what
+  // rounding to that grid loses.
+  if (calibrated !== undefined) return {int8: encodeWeight(CALLER, spec, calibrated, 'int8', axis), error: error.median};
   if (axis === null) {
     const clipped = mseClippedValues(values);
     if (clipped !== values) {
@@ -206,18 +228,38 @@ export async function quantizeArtifacts(
   // Graph models at int8: every weight is encoded first, then the float16 fallbacks are chosen.
   const pending: Array<{index: number; values: Float32Array; elements: number} & GraphInt8> = [];
   const graphInt8 = format === 'graph' && resolved.dtype === 'int8';
+  const quantized = entries.map((entry) => isQuantized(entry, roles.get(entry.spec.name), resolved, format));
+  const axisOf = (role: ArtifactWeightRole | undefined) => resolved.perChannel ? role?.channelAxis ?? null : null;
+  let done = 0;
+  let steps = entries.length;
+  const step = async () => {
+    resolved.onProgress?.(++done, steps);
+    await yieldIfBusy(clock);
+  };
+  let calibrated = new Map<string, Float32Array>();
+  if (resolved.calibration !== undefined) {
+    const targets: CalibrationTarget[] = entries.filter((_e, i) => quantized[i]).map((entry) => ({
+      name: entry.spec.name, shape: entry.spec.shape, values: decodeFloat32(entry),
+      axis: axisOf(roles.get(entry.spec.name)),
+    }));
+    steps += resolved.calibration.length + targets.length;
+    calibrated = await calibrateInt8(CALLER, artifacts, format, targets, resolved.calibration, step);
+    // Kernels the inputs did not reach count as done.
+    done = resolved.calibration.length + targets.length;
+  }
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     const role = roles.get(entry.spec.name);
-    if (isQuantized(entry, role, resolved, format)) {
+    if (quantized[i]) {
       const values = decodeFloat32(entry);
+      const rounded = calibrated.get(entry.spec.name);
       if (graphInt8) {
-        pending.push({index: i, values, elements: values.length, ...encodeGraphInt8(entry.spec, role, values, resolved)});
+        pending.push({index: i, values, elements: values.length,
+          ...encodeGraphInt8(entry.spec, role, values, resolved, rounded)});
         specs.push(entry.spec);
         parts.push(entry.bytes);
       } else {
-        const axis = resolved.perChannel ? role?.channelAxis ?? null : null;
-        const encoded = encodeWeight(CALLER, entry.spec, values, resolved.dtype, axis);
+        const encoded = encodeWeight(CALLER, entry.spec, rounded ?? values, resolved.dtype, axisOf(role));
         specs.push(encoded.spec);
         parts.push(encoded.bytes);
       }
@@ -225,8 +267,7 @@ export async function quantizeArtifacts(
       specs.push(deepCopy(entry.spec));
       parts.push(entry.bytes);
     }
-    resolved.onProgress?.(i + 1, entries.length);
-    await yieldIfBusy(clock);
+    await step();
   }
   const float16 = float16Choices(pending);
   pending.forEach((p, k) => {

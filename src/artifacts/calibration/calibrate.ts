@@ -1,0 +1,183 @@
+/**
+ * Calibrated int8 rounding for quantizeArtifacts: the model runs once per
+ * calibration batch, the activations each kernel multiplies are summed into
+ * its Hessian, and GPTQ then rounds the kernel onto the very grid
+ * round-to-nearest would use (the same `max|w| / 127` scales, per tensor or
+ * per channel), so the codes and manifest entries keep their format and load
+ * with the same loaders; only which way each value rounds changes.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import {loadQuantizedLayersModel} from '../../quantization/load';
+import {channelLayout, channelMaxAbs} from '../../quantization/codecs';
+import {loadQuantizedGraphModel} from '../load_graph_model';
+import type {ModelFormat} from '../model_format';
+import type {ActivationSource, CalibrationBatch, KernelUse} from './consumer';
+import {graphActivationSource, graphKernelUses} from './graph_source';
+import {FREE, gptqRound} from './gptq';
+import {addConvInputs, addMatMulInputs, newHessian, symmetrize} from './hessian';
+import type {Hessian} from './hessian';
+import {layersActivationSource} from './layers_source';
+
+/** A kernel to round: its float32 values and the axis of its int8 scales (null: one scale). */
+export interface CalibrationTarget {
+  name: string;
+  shape: readonly number[];
+  values: Float32Array;
+  axis: number | null;
+}
+
+const INT8_MAX = 127;
+
+/** The Hessian a kernel of `shape` read as `layout` needs. */
+function hessianFor(use: KernelUse, shape: readonly number[]): Hessian {
+  if (use.layout === 'depthwise') return newHessian(shape[0] * shape[1], shape[2]);
+  if (use.layout === 'outputs-inputs') return newHessian(shape[1]);
+  return newHessian(shape.slice(0, -1).reduce((a, b) => a * b, 1));
+}
+
+/** Adds one batch's activations of `use`; false when their shape does not fit the kernel. */
+async function accumulate(hessian: Hessian, use: KernelUse, shape: readonly number[], x: tf.Tensor): Promise<boolean> {
+  if (x.dtype !== 'float32') return false;
+  if (use.op.kind === 'matmul') {
+    if (x.rank < 1 || x.shape[x.rank - 1] !== hessian.d) return false;
+    addMatMulInputs(hessian, await x.data() as Float32Array);
+    return true;
+  }
+  if (x.rank !== 4 || x.shape[3] !== shape[2]) return false;
+  addConvInputs(hessian, await x.data() as Float32Array, x.shape, shape[0], shape[1], use.op);
+  return true;
+}
+
+/**
+ * The matrices GPTQ rounds for a kernel: per block (one, or one per depthwise
+ * channel), the index into the kernel's values of each `[input, output]` entry.
+ */
+function blocksOf(layout: KernelUse['layout'], shape: readonly number[]):
+    Array<{d: number; m: number; index: (i: number, j: number) => number}> {
+  if (layout === 'depthwise') {
+    const [kh, kw, channels, multiplier] = shape;
+    return Array.from({length: channels}, (_, c) =>
+      ({d: kh * kw, m: multiplier, index: (i: number, j: number) => (i * channels + c) * multiplier + j}));
+  }
+  if (layout === 'outputs-inputs') {
+    const [n, k] = shape;
+    return [{d: k, m: n, index: (i: number, j: number) => j * k + i}];
+  }
+  const m = shape[shape.length - 1];
+  const d = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  return [{d, m, index: (i: number, j: number) => i * m + j}];
+}
+
+/**
+ * `target`'s values rounded by GPTQ onto their int8 grid, or null when its
+ * scales do not follow the matrix's columns or H could not be factored.
+ */
+export function roundWithHessian(target: CalibrationTarget, layout: KernelUse['layout'], hessian: Hessian):
+    Float32Array | null {
+  const {values, shape} = target;
+  const layout0 = channelLayout(shape, target.axis);
+  const maxAbs = channelMaxAbs(values, layout0);
+  const channelOf = (index: number) => Math.floor(index / layout0.inner) % layout0.channels;
+  // Fixed codes: zeros stay zero (pruned kernels keep their sparsity); each channel's largest
+  // magnitude keeps the code that sets its scale.
+  const fixed = new Int16Array(values.length).fill(FREE);
+  const largest = new Int32Array(layout0.channels).fill(-1);
+  for (let i = 0; i < values.length; i++) {
+    const c = channelOf(i);
+    if (values[i] === 0) fixed[i] = 0;
+    else if (largest[c] < 0 && Math.abs(values[i]) === maxAbs[c]) largest[c] = i;
+  }
+  largest.forEach((i) => {
+    if (i >= 0) fixed[i] = Math.sign(values[i]) * INT8_MAX;
+  });
+  const out = new Float32Array(values.length);
+  const blocks = blocksOf(layout, shape);
+  for (let b = 0; b < blocks.length; b++) {
+    const {d, m, index} = blocks[b];
+    const scales = new Float64Array(m);
+    for (let j = 0; j < m; j++) {
+      const c = channelOf(index(0, j));
+      for (let i = 1; i < d; i++) if (channelOf(index(i, j)) !== c) return null;
+      scales[j] = maxAbs[c] > 0 ? maxAbs[c] / INT8_MAX : 1;
+    }
+    const w = new Float64Array(d * m);
+    const blockFixed = new Int16Array(d * m);
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < m; j++) {
+        w[i * m + j] = values[index(i, j)];
+        blockFixed[i * m + j] = fixed[index(i, j)];
+      }
+    }
+    const h = hessian.h.subarray(b * d * d, (b + 1) * d * d);
+    if (!gptqRound({w, d, m, h, scales, maxCode: INT8_MAX, fixed: blockFixed})) return null;
+    for (let i = 0; i < d; i++) for (let j = 0; j < m; j++) out[index(i, j)] = w[i * m + j];
+  }
+  return out;
+}
+
+/** The source of activations for a model of `format`, loaded from `artifacts`. */
+async function sourceFor(artifacts: tf.io.ModelArtifacts, format: ModelFormat, targets: readonly CalibrationTarget[]):
+    Promise<ActivationSource> {
+  const names = new Set(targets.map((t) => t.name));
+  if (format === 'layers') return layersActivationSource(await loadQuantizedLayersModel(artifacts), names);
+  const shapes = new Map((artifacts.weightSpecs ?? []).map((spec) => [spec.name, spec.shape] as const));
+  const uses = graphKernelUses(artifacts.modelTopology as Record<string, unknown>, shapes)
+    .filter((use) => names.has(use.weight));
+  return graphActivationSource(await loadQuantizedGraphModel(artifacts), uses);
+}
+
+/**
+ * GPTQ-rounded values of the `targets` the calibration inputs reach (by
+ * name); the others are left to round-to-nearest.
+ *
+ * @param onStep Called after each batch and each rounded kernel.
+ * @throws Error naming `caller` and the batch when the model cannot run on a batch.
+ */
+export async function calibrateInt8(caller: string, artifacts: tf.io.ModelArtifacts, format: ModelFormat,
+    targets: readonly CalibrationTarget[], batches: readonly CalibrationBatch[], onStep?: () => Promise<void>):
+    Promise<Map<string, Float32Array>> {
+  const source = await sourceFor(artifacts, format, targets);
+  const byName = new Map(targets.map((t) => [t.name, t]));
+  const hessians = new Map<string, Hessian>();
+  const layouts = new Map<string, KernelUse['layout']>();
+  const unusable = new Set<string>();
+  for (const use of source.uses) {
+    const target = byName.get(use.weight)!;
+    if (layouts.has(use.weight) && layouts.get(use.weight) !== use.layout) unusable.add(use.weight);
+    layouts.set(use.weight, use.layout);
+    if (!hessians.has(use.weight)) hessians.set(use.weight, hessianFor(use, target.shape));
+  }
+  try {
+    for (let b = 0; b < batches.length; b++) {
+      let run: Awaited<ReturnType<ActivationSource['run']>>;
+      try {
+        run = await source.run(batches[b]);
+      } catch (e) {
+        throw new Error(`${caller}: the model cannot run on calibration.inputs[${b}]: ${(e as Error).message}`);
+      }
+      try {
+        for (const use of source.uses) {
+          if (unusable.has(use.weight)) continue;
+          const x = run.activations.get(use.activations);
+          const fits = x !== undefined && await accumulate(hessians.get(use.weight)!, use, byName.get(use.weight)!.shape, x);
+          if (!fits) unusable.add(use.weight);
+        }
+      } finally {
+        tf.dispose(run.owned);
+      }
+      await onStep?.();
+    }
+  } finally {
+    source.dispose();
+  }
+  const rounded = new Map<string, Float32Array>();
+  for (const [name, hessian] of hessians) {
+    if (unusable.has(name) || hessian.count === 0) continue;
+    symmetrize(hessian);
+    const values = roundWithHessian(byName.get(name)!, layouts.get(name)!, hessian);
+    if (values !== null) rounded.set(name, values);
+    await onStep?.();
+  }
+  return rounded;
+}

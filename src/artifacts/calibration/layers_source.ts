@@ -1,0 +1,107 @@
+/**
+ * The kernels of a layers model that calibration handles (Dense, Conv2D and
+ * DepthwiseConv2D kernels of layers the model itself holds, channels last)
+ * and the run that captures their activations: a model over the same layers
+ * whose outputs are those layers' inputs.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import type {ActivationSource, CalibrationBatch, KernelUse} from './consumer';
+import type {KernelOp} from './hessian';
+
+type Layer = tfl.layers.Layer;
+type SymbolicTensor = tfl.SymbolicTensor;
+
+interface ConvConfig {
+  strides?: number | number[];
+  dilationRate?: number | number[];
+  padding?: string;
+  dataFormat?: string;
+}
+
+function pair(value: number | number[] | undefined): [number, number] | null {
+  const [a, b] = Array.isArray(value) ? (value.length === 1 ? [value[0], value[0]] : value) : [value ?? 1, value ?? 1];
+  return Number.isInteger(a) && Number.isInteger(b) && a >= 1 && b >= 1 ? [a, b] : null;
+}
+
+/** The kernel variable a layer of `className` applies, and how. */
+function layerKernel(layer: Layer): {variable: string; op: KernelOp; layout: KernelUse['layout']} | null {
+  const className = layer.getClassName();
+  if (className === 'Dense') return {variable: 'kernel', op: {kind: 'matmul'}, layout: 'inputs-outputs'};
+  if (className !== 'Conv2D' && className !== 'DepthwiseConv2D') return null;
+  const config = layer.getConfig() as ConvConfig;
+  const strides = pair(config.strides);
+  const dilations = pair(config.dilationRate);
+  if ((config.dataFormat ?? 'channelsLast') !== 'channelsLast' || strides === null || dilations === null) return null;
+  if (config.padding !== 'same' && config.padding !== 'valid') return null;
+  const kind = className === 'Conv2D' ? 'conv2d' : 'depthwise';
+  return {
+    variable: kind === 'conv2d' ? 'kernel' : 'depthwise_kernel',
+    op: {kind, strides, dilations, padding: config.padding},
+    layout: kind === 'conv2d' ? 'inputs-outputs' : 'depthwise',
+  };
+}
+
+/** The saved name of a layer's variable (what the weights manifest calls it). */
+function savedName(variable: tfl.LayerVariable): string {
+  return (variable as unknown as {originalName?: string}).originalName ?? variable.name;
+}
+
+/** The inputs of each of `layer`'s calls in `model` (shared layers have several). */
+function callInputs(layer: Layer): SymbolicTensor[] {
+  const inputs: SymbolicTensor[] = [];
+  for (let k = 0; k < layer.inboundNodes.length; k++) {
+    const input = layer.getInputAt(k);
+    if (!Array.isArray(input)) inputs.push(input);
+  }
+  return inputs;
+}
+
+/**
+ * A source over `model` for its kernels named in `targets`. The layers the
+ * model holds directly are read; kernels of nested models are left out.
+ */
+export function layersActivationSource(model: tfl.LayersModel, targets: ReadonlySet<string>): ActivationSource {
+  const uses: KernelUse[] = [];
+  const tensors: SymbolicTensor[] = [];
+  for (const layer of model.layers) {
+    const kernel = layerKernel(layer);
+    const variable = kernel === null ? undefined :
+      layer.weights.find((w) => savedName(w).split('/').pop() === kernel.variable);
+    if (kernel === null || variable === undefined || !targets.has(savedName(variable))) continue;
+    for (const input of callInputs(layer)) {
+      let at = tensors.indexOf(input);
+      if (at < 0) at = tensors.push(input) - 1;
+      uses.push({weight: savedName(variable), op: kernel.op, layout: kernel.layout, activations: String(at)});
+    }
+  }
+  let probe: tfl.LayersModel | null = null;
+  if (tensors.length > 0) {
+    try {
+      probe = tfl.model({inputs: model.inputs, outputs: tensors});
+    } catch {
+      // An input outside the model's own graph (a layer reused elsewhere): calibrate nothing.
+      uses.length = 0;
+    }
+  }
+  return {
+    uses,
+    async run(batch: CalibrationBatch) {
+      const activations = new Map<string, tf.Tensor>();
+      if (probe === null) return {activations, owned: []};
+      const input = Array.isArray(batch) || !isPlainMap(batch) ? batch :
+        model.inputNames.map((name) => (batch as tf.NamedTensorMap)[name]);
+      const fed = new Set<tf.Tensor>(Array.isArray(input) ? input : [input as tf.Tensor]);
+      const outputs = probe.predict(input as tf.Tensor | tf.Tensor[]);
+      const list = Array.isArray(outputs) ? outputs : [outputs];
+      list.forEach((t, i) => activations.set(String(i), t));
+      return {activations, owned: [...new Set(list)].filter((t) => !fed.has(t))};
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+function isPlainMap(batch: CalibrationBatch): boolean {
+  return !Array.isArray(batch) && typeof (batch as tf.Tensor).dataSync !== 'function';
+}
