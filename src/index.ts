@@ -44,6 +44,8 @@ export type {PerChannelQuantization, PerChannelQuantizationDtype} from './quanti
 export {getGzippedModelSize} from './io/gzipped_size';
 export {quantizeArtifacts} from './artifacts/quantize_artifacts';
 export type {QuantizeArtifactsOptions} from './artifacts/quantize_artifacts';
+export type {CalibrationOptions} from './artifacts/calibration/calibration_options';
+export type {CalibrationBatch} from './artifacts/calibration/consumer';
 export {pruneArtifacts} from './artifacts/prune_artifacts';
 export type {PruneArtifactsOptions} from './artifacts/prune_artifacts';
 export {loadQuantizedGraphModel} from './artifacts/load_graph_model';

@@ -8,7 +8,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-import {FLOAT16_MAX} from '../quantization/codecs';
+import {FLOAT16_MAX, channelLayout, channelMaxAbs} from '../quantization/codecs';
 import {elementCount} from '../quantization/manifest';
 import type {QuantizationDtype} from '../quantization/quantize';
 import {CodecOptions, resolveCodecOptions, schemeLabel} from '../quantization/quantize_options';
@@ -132,14 +132,11 @@ interface GraphInt8 {
  * channel's size), else with max|w|.
  */
 function encodeGraphInt8(spec: tf.io.WeightsManifestEntry, role: ArtifactWeightRole | undefined, values: Float32Array,
-    options: Resolved, calibrated?: Float32Array): GraphInt8 {
+    options: Resolved): GraphInt8 {
   const axis = options.perChannel ? role?.channelAxis ?? null : null;
   const errorAxis = role?.channelAxis ?? null;
   const int8 = encodeWeight(CALLER, spec, values, 'int8', axis);
   const error = channelErrors(values, decodeFloat32(int8), spec.shape, errorAxis);
-  // Calibrated values lie on the same grid (max|w| scales): the float16 choice still weighs what
-  // rounding to that grid loses.
-  if (calibrated !== undefined) return {int8: encodeWeight(CALLER, spec, calibrated, 'int8', axis), error: error.median};
   if (axis === null) {
     const clipped = mseClippedValues(values);
     if (clipped !== values) {
@@ -228,40 +225,30 @@ export async function quantizeArtifacts(
   // Graph models at int8: every weight is encoded first, then the float16 fallbacks are chosen.
   const pending: Array<{index: number; values: Float32Array; elements: number} & GraphInt8> = [];
   const graphInt8 = format === 'graph' && resolved.dtype === 'int8';
-  const quantized = entries.map((entry) => isQuantized(entry, roles.get(entry.spec.name), resolved, format));
   const axisOf = (role: ArtifactWeightRole | undefined) => resolved.perChannel ? role?.channelAxis ?? null : null;
+  const calibrating = resolved.calibration !== undefined;
+  // With calibration, every int8 weight is rounded to nearest first: that fixes its grid.
+  const rounded: Array<{index: number; values: Float32Array}> = [];
   let done = 0;
   let steps = entries.length;
   const step = async () => {
     resolved.onProgress?.(++done, steps);
     await yieldIfBusy(clock);
   };
-  let calibrated = new Map<string, Float32Array>();
-  if (resolved.calibration !== undefined) {
-    const targets: CalibrationTarget[] = entries.filter((_e, i) => quantized[i]).map((entry) => ({
-      name: entry.spec.name, shape: entry.spec.shape, values: decodeFloat32(entry),
-      axis: axisOf(roles.get(entry.spec.name)),
-    }));
-    steps += resolved.calibration.length + targets.length;
-    calibrated = await calibrateInt8(CALLER, artifacts, format, targets, resolved.calibration, step);
-    // Kernels the inputs did not reach count as done.
-    done = resolved.calibration.length + targets.length;
-  }
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     const role = roles.get(entry.spec.name);
-    if (quantized[i]) {
+    if (isQuantized(entry, role, resolved, format)) {
       const values = decodeFloat32(entry);
-      const rounded = calibrated.get(entry.spec.name);
       if (graphInt8) {
-        pending.push({index: i, values, elements: values.length,
-          ...encodeGraphInt8(entry.spec, role, values, resolved, rounded)});
+        pending.push({index: i, values, elements: values.length, ...encodeGraphInt8(entry.spec, role, values, resolved)});
         specs.push(entry.spec);
         parts.push(entry.bytes);
       } else {
-        const encoded = encodeWeight(CALLER, entry.spec, rounded ?? values, resolved.dtype, axisOf(role));
+        const encoded = encodeWeight(CALLER, entry.spec, values, resolved.dtype, axisOf(role));
         specs.push(encoded.spec);
         parts.push(encoded.bytes);
+        if (calibrating) rounded.push({index: i, values});
       }
     } else {
       specs.push(deepCopy(entry.spec));
@@ -275,10 +262,34 @@ export async function quantizeArtifacts(
     if (float16.has(k) && !p.values.some((v) => Math.abs(v) > FLOAT16_MAX)) {
       encoded = encodeWeight(CALLER, p.int8.spec, p.values, 'float16', null);
       resolved.onFloat16Fallback?.({name: encoded.spec.name, int8Error: p.error});
+    } else if (calibrating) {
+      rounded.push({index: p.index, values: p.values});
     }
     specs[p.index] = encoded.spec;
     parts[p.index] = encoded.bytes;
   });
+  if (calibrating && rounded.length > 0) {
+    // GPTQ on each weight's grid: max|w| / 127, and where round-to-nearest clipped the range (per
+    // tensor, graph models), that range too: the one that moves the op's outputs least is kept.
+    const targets: CalibrationTarget[] = rounded.map(({index, values}) => {
+      const {spec} = entries[index];
+      const axis = axisOf(roles.get(spec.name));
+      const layout = channelLayout(spec.shape, axis);
+      const full = channelMaxAbs(values, layout);
+      const nearest = channelMaxAbs(decodeFloat32({spec: specs[index], bytes: parts[index]}), layout);
+      const clipped = nearest.some((m, c) => m < full[c] * (1 - 1e-6));
+      return {name: spec.name, shape: spec.shape, values, axis, grids: clipped ? [full, nearest] : [full]};
+    });
+    steps += resolved.calibration!.length + targets.length;
+    const calibrated = await calibrateInt8(CALLER, artifacts, format, targets, resolved.calibration!, step);
+    for (const [k, {index}] of rounded.entries()) {
+      const values = calibrated.get(targets[k].name);
+      if (values === undefined) continue;
+      const encoded = encodeWeight(CALLER, entries[index].spec, values, 'int8', targets[k].axis);
+      specs[index] = encoded.spec;
+      parts[index] = encoded.bytes;
+    }
+  }
   return withWeights(artifacts, format === 'graph' ? 'graph-model' : 'layers-model',
       `tfjs-model-optimization quantizeArtifacts (${schemeLabel(resolved)})`, specs, concatBytes(parts));
 }

@@ -19,12 +19,17 @@ import {addConvInputs, addMatMulInputs, newHessian, symmetrize} from './hessian'
 import type {Hessian} from './hessian';
 import {layersActivationSource} from './layers_source';
 
-/** A kernel to round: its float32 values and the axis of its int8 scales (null: one scale). */
+/**
+ * A kernel to round: its float32 values, the axis of its int8 scales (null: one scale) and the
+ * grids to try, each as the range of every scale (`scale = maxAbs / 127`: max|w|, or less where
+ * the range is clipped); the one whose rounding moves the outputs least is kept.
+ */
 export interface CalibrationTarget {
   name: string;
   shape: readonly number[];
   values: Float32Array;
   axis: number | null;
+  grids: Float64Array[];
 }
 
 const INT8_MAX = 127;
@@ -70,28 +75,31 @@ function blocksOf(layout: KernelUse['layout'], shape: readonly number[]):
 }
 
 /**
- * `target`'s values rounded by GPTQ onto their int8 grid, or null when its
- * scales do not follow the matrix's columns or H could not be factored.
+ * `target`'s values rounded by GPTQ onto the int8 grid of ranges `maxAbs`,
+ * with the output error that rounding leaves (the sum over output columns of
+ * `(w - q)^T H (w - q)`), or null when its scales do not follow the matrix's
+ * columns or H could not be factored.
  */
-export function roundWithHessian(target: CalibrationTarget, layout: KernelUse['layout'], hessian: Hessian):
-    Float32Array | null {
+export function roundWithHessian(target: CalibrationTarget, layout: KernelUse['layout'], hessian: Hessian,
+    maxAbs: Float64Array): {values: Float32Array; loss: number} | null {
   const {values, shape} = target;
   const layout0 = channelLayout(shape, target.axis);
-  const maxAbs = channelMaxAbs(values, layout0);
+  const largestValue = channelMaxAbs(values, layout0);
   const channelOf = (index: number) => Math.floor(index / layout0.inner) % layout0.channels;
   // Fixed codes: zeros stay zero (pruned kernels keep their sparsity); each channel's largest
-  // magnitude keeps the code that sets its scale.
+  // magnitude keeps the code that sets its scale (the end of the grid, also where it is clipped).
   const fixed = new Int16Array(values.length).fill(FREE);
   const largest = new Int32Array(layout0.channels).fill(-1);
   for (let i = 0; i < values.length; i++) {
     const c = channelOf(i);
     if (values[i] === 0) fixed[i] = 0;
-    else if (largest[c] < 0 && Math.abs(values[i]) === maxAbs[c]) largest[c] = i;
+    else if (largest[c] < 0 && Math.abs(values[i]) === largestValue[c]) largest[c] = i;
   }
   largest.forEach((i) => {
     if (i >= 0) fixed[i] = Math.sign(values[i]) * INT8_MAX;
   });
   const out = new Float32Array(values.length);
+  let loss = 0;
   const blocks = blocksOf(layout, shape);
   for (let b = 0; b < blocks.length; b++) {
     const {d, m, index} = blocks[b];
@@ -111,9 +119,19 @@ export function roundWithHessian(target: CalibrationTarget, layout: KernelUse['l
     }
     const h = hessian.h.subarray(b * d * d, (b + 1) * d * d);
     if (!gptqRound({w, d, m, h, scales, maxCode: INT8_MAX, fixed: blockFixed})) return null;
+    const e = new Float64Array(d);
+    for (let j = 0; j < m; j++) {
+      for (let i = 0; i < d; i++) e[i] = values[index(i, j)] - w[i * m + j];
+      for (let i = 0; i < d; i++) {
+        if (e[i] === 0) continue;
+        let row = 0;
+        for (let k = 0; k < d; k++) row += h[i * d + k] * e[k];
+        loss += e[i] * row;
+      }
+    }
     for (let i = 0; i < d; i++) for (let j = 0; j < m; j++) out[index(i, j)] = w[i * m + j];
   }
-  return out;
+  return {values: out, loss};
 }
 
 /** The source of activations for a model of `format`, loaded from `artifacts`. */
@@ -175,8 +193,13 @@ export async function calibrateInt8(caller: string, artifacts: tf.io.ModelArtifa
   for (const [name, hessian] of hessians) {
     if (unusable.has(name) || hessian.count === 0) continue;
     symmetrize(hessian);
-    const values = roundWithHessian(byName.get(name)!, layouts.get(name)!, hessian);
-    if (values !== null) rounded.set(name, values);
+    const target = byName.get(name)!;
+    let best: {values: Float32Array; loss: number} | null = null;
+    for (const grid of target.grids) {
+      const result = roundWithHessian(target, layouts.get(name)!, hessian, grid);
+      if (result !== null && (best === null || result.loss < best.loss)) best = result;
+    }
+    if (best !== null) rounded.set(name, best.values);
     await onStep?.();
   }
   return rounded;

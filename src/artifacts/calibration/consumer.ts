@@ -39,5 +39,9 @@ export interface ActivationSource {
   dispose(): void;
 }
 
-/** One calibration batch: what the model's `predict` or `execute` takes. */
+/**
+ * One calibration batch: what the model's `predict` (layers) or `execute` (graph) takes.
+ *
+ * @category Artifacts
+ */
 export type CalibrationBatch = tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
