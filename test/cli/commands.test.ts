@@ -108,6 +108,29 @@ describe('quantize', () => {
     for (const m of [model, reference]) m.dispose();
     x.dispose();
   });
+
+  it('calibrates on seeded random inputs: the outputs move less than without', async () => {
+    const dir = await layersModelDir();
+    const plain = path.join(tempDir(), 'cnn-plain');
+    const calibrated = path.join(tempDir(), 'cnn-calibrated');
+    expect((await cli('quantize', dir, plain, '--per-channel', '--min-elements', '0')).code).toBe(0);
+    const run = await cli('quantize', dir, calibrated, '--per-channel', '--min-elements', '0', '--calibrate', '4',
+        '--calibrate-range', '0,1');
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/^.+model\.json: 5 of 10 weights quantized \(int8 per channel, calibrated on 4 random batches\); /);
+    const reference = await tfl.loadLayersModel(fileSystem(dir));
+    const x = randomInput([16, 12, 12, 3], 77);
+    const errors: number[] = [];
+    for (const out of [plain, calibrated]) {
+      const model = await loadQuantizedLayersModel(fileSystem(out));
+      errors.push(relativeError(outputsOn((t) => [reference.predict(t) as tf.Tensor], x),
+          outputsOn((t) => [model.predict(t) as tf.Tensor], x)));
+      model.dispose();
+    }
+    expect(errors[1]).toBeLessThan(0.8 * errors[0]);
+    reference.dispose();
+    x.dispose();
+  });
 });
 
 describe('prune', () => {
