@@ -280,8 +280,10 @@ export async function quantizeArtifacts(
       const clipped = nearest.some((m, c) => m < full[c] * (1 - 1e-6));
       return {name: spec.name, shape: spec.shape, values, axis, grids: clipped ? [full, nearest] : [full]};
     });
-    steps += resolved.calibration!.length + targets.length;
-    const calibrated = await calibrateInt8(CALLER, artifacts, format, targets, resolved.calibration!, step);
+    const calibrated = await calibrateInt8(CALLER, artifacts, format, targets, resolved.calibration!, async (total) => {
+      steps = entries.length + total;
+      await step();
+    });
     for (const [k, {index}] of rounded.entries()) {
       const values = calibrated.get(targets[k].name);
       if (values === undefined) continue;

@@ -81,7 +81,7 @@ function blocksOf(layout: KernelUse['layout'], shape: readonly number[]):
  * columns or H could not be factored.
  */
 export function roundWithHessian(target: CalibrationTarget, layout: KernelUse['layout'], hessian: Hessian,
-    maxAbs: Float64Array): {values: Float32Array; loss: number} | null {
+    maxAbs: Float64Array, measure = true): {values: Float32Array; loss: number} | null {
   const {values, shape} = target;
   const layout0 = channelLayout(shape, target.axis);
   const largestValue = channelMaxAbs(values, layout0);
@@ -120,7 +120,7 @@ export function roundWithHessian(target: CalibrationTarget, layout: KernelUse['l
     const h = hessian.h.subarray(b * d * d, (b + 1) * d * d);
     if (!gptqRound({w, d, m, h, scales, maxCode: INT8_MAX, fixed: blockFixed})) return null;
     const e = new Float64Array(d);
-    for (let j = 0; j < m; j++) {
+    for (let j = 0; measure && j < m; j++) {
       for (let i = 0; i < d; i++) e[i] = values[index(i, j)] - w[i * m + j];
       for (let i = 0; i < d; i++) {
         if (e[i] === 0) continue;
@@ -145,62 +145,106 @@ async function sourceFor(artifacts: tf.io.ModelArtifacts, format: ModelFormat, t
   return graphActivationSource(await loadQuantizedGraphModel(artifacts), uses);
 }
 
+/** Kernels with more inputs than this are rounded to nearest (H alone would take 128 MiB, its factors twice that). */
+export const MAX_CALIBRATED_INPUTS = 4096;
+
+/** The Hessians summed at once, in bytes: more kernels than fit run the calibration batches again. */
+export const HESSIAN_BUDGET = 256 * 1024 * 1024;
+
+/** The kernels whose Hessians fit the budget together, in order. */
+function groupsWithin<T extends {bytes: number}>(items: T[], budget: number): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (current.length > 0 && bytes + item.bytes > budget) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.bytes;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
 /**
  * GPTQ-rounded values of the `targets` the calibration inputs reach (by
- * name); the others are left to round-to-nearest.
+ * name); the others (kernels no supported op reads, of more than
+ * {@link MAX_CALIBRATED_INPUTS} inputs, or whose activations never fit
+ * them) are left to round-to-nearest. The Hessians of at most
+ * {@link HESSIAN_BUDGET} bytes are summed at once; the batches run once per
+ * such group.
  *
- * @param onStep Called after each batch and each rounded kernel.
+ * @param onStep Called after each step (a batch run for a group, a rounded kernel) with the total.
  * @throws Error naming `caller` and the batch when the model cannot run on a batch.
  */
 export async function calibrateInt8(caller: string, artifacts: tf.io.ModelArtifacts, format: ModelFormat,
-    targets: readonly CalibrationTarget[], batches: readonly CalibrationBatch[], onStep?: () => Promise<void>):
-    Promise<Map<string, Float32Array>> {
+    targets: readonly CalibrationTarget[], batches: readonly CalibrationBatch[],
+    onStep?: (total: number) => Promise<void>): Promise<Map<string, Float32Array>> {
   const source = await sourceFor(artifacts, format, targets);
   const byName = new Map(targets.map((t) => [t.name, t]));
-  const hessians = new Map<string, Hessian>();
-  const layouts = new Map<string, KernelUse['layout']>();
+  const kernels = new Map<string, {name: string; uses: KernelUse[]; bytes: number}>();
   const unusable = new Set<string>();
   for (const use of source.uses) {
-    const target = byName.get(use.weight)!;
-    if (layouts.has(use.weight) && layouts.get(use.weight) !== use.layout) unusable.add(use.weight);
-    layouts.set(use.weight, use.layout);
-    if (!hessians.has(use.weight)) hessians.set(use.weight, hessianFor(use, target.shape));
+    const entry = kernels.get(use.weight);
+    if (entry !== undefined) {
+      if (entry.uses[0].layout !== use.layout) unusable.add(use.weight);
+      entry.uses.push(use);
+      continue;
+    }
+    const hessian = hessianFor(use, byName.get(use.weight)!.shape);
+    if (hessian.d > MAX_CALIBRATED_INPUTS) unusable.add(use.weight);
+    kernels.set(use.weight, {name: use.weight, uses: [use], bytes: 8 * hessian.blocks * hessian.d * hessian.d});
   }
+  const groups = groupsWithin([...kernels.values()].filter((k) => !unusable.has(k.name)), HESSIAN_BUDGET);
+  const total = groups.length * batches.length + groups.reduce((sum, g) => sum + g.length, 0);
+  const rounded = new Map<string, Float32Array>();
   try {
-    for (let b = 0; b < batches.length; b++) {
-      let run: Awaited<ReturnType<ActivationSource['run']>>;
-      try {
-        run = await source.run(batches[b]);
-      } catch (e) {
-        throw new Error(`${caller}: the model cannot run on calibration.inputs[${b}]: ${(e as Error).message}`);
-      }
-      try {
-        for (const use of source.uses) {
-          if (unusable.has(use.weight)) continue;
-          const x = run.activations.get(use.activations);
-          const fits = x !== undefined && await accumulate(hessians.get(use.weight)!, use, byName.get(use.weight)!.shape, x);
-          if (!fits) unusable.add(use.weight);
+    for (const group of groups) {
+      const hessians = new Map(group.map((k) => [k.name, hessianFor(k.uses[0], byName.get(k.name)!.shape)]));
+      const keys = [...new Set(group.flatMap((k) => k.uses.map((u) => u.activations)))];
+      for (let b = 0; b < batches.length; b++) {
+        let run: Awaited<ReturnType<ActivationSource['run']>>;
+        try {
+          run = await source.run(batches[b], keys);
+        } catch (e) {
+          throw new Error(`${caller}: the model cannot run on calibration.inputs[${b}]: ${(e as Error).message}`);
         }
-      } finally {
-        tf.dispose(run.owned);
+        try {
+          for (const kernel of group) {
+            for (const use of kernel.uses) {
+              if (unusable.has(kernel.name)) break;
+              const x = run.activations.get(use.activations);
+              const fits = x !== undefined && await accumulate(hessians.get(kernel.name)!, use,
+                  byName.get(kernel.name)!.shape, x);
+              if (!fits) unusable.add(kernel.name);
+            }
+          }
+        } finally {
+          tf.dispose(run.owned);
+        }
+        await onStep?.(total);
       }
-      await onStep?.();
+      for (const kernel of group) {
+        const hessian = hessians.get(kernel.name)!;
+        if (!unusable.has(kernel.name) && hessian.count > 0) {
+          symmetrize(hessian);
+          const target = byName.get(kernel.name)!;
+          let best: {values: Float32Array; loss: number} | null = null;
+          for (const grid of target.grids) {
+            const result = roundWithHessian(target, kernel.uses[0].layout, hessian, grid, target.grids.length > 1);
+            if (result !== null && (best === null || result.loss < best.loss)) best = result;
+          }
+          if (best !== null) rounded.set(kernel.name, best.values);
+        }
+        hessians.delete(kernel.name);
+        await onStep?.(total);
+      }
     }
   } finally {
     source.dispose();
-  }
-  const rounded = new Map<string, Float32Array>();
-  for (const [name, hessian] of hessians) {
-    if (unusable.has(name) || hessian.count === 0) continue;
-    symmetrize(hessian);
-    const target = byName.get(name)!;
-    let best: {values: Float32Array; loss: number} | null = null;
-    for (const grid of target.grids) {
-      const result = roundWithHessian(target, layouts.get(name)!, hessian, grid);
-      if (result !== null && (best === null || result.loss < best.loss)) best = result;
-    }
-    if (best !== null) rounded.set(name, best.values);
-    await onStep?.();
   }
   return rounded;
 }

@@ -31,11 +31,11 @@ export interface ActivationSource {
   /** The uses of every kernel it can calibrate (kernels read by anything else are left out). */
   uses: KernelUse[];
   /**
-   * The activations of every key of `uses` on one batch. Tensors the caller
+   * The activations of `keys` (of `uses`) on one batch (a source may return more). Tensors the caller
    * passed in (a model input read directly by an op) come back as they are and
    * must not be disposed: `owned` holds the ones to dispose.
    */
-  run(batch: CalibrationBatch): Promise<{activations: Map<string, tf.Tensor>; owned: tf.Tensor[]}>;
+  run(batch: CalibrationBatch, keys: readonly string[]): Promise<{activations: Map<string, tf.Tensor>; owned: tf.Tensor[]}>;
   dispose(): void;
 }
 

@@ -58,16 +58,12 @@ function cholesky(a: Float64Array, n: number): Float64Array | null {
 }
 
 /**
- * The upper triangular U with `H^-1 = U^T U` (GPTQ's `cholesky(H^-1, upper)`),
- * without forming H^-1: with J the reversal, `J H J = L L^T` gives `H = V V^T`
- * for the upper `V = J L J`, so `H^-1 = (V^-1)^T V^-1` and `U = V^-1`.
+ * The upper triangular U with `H^-1 = U^T U` (GPTQ's `cholesky(H^-1, upper)`)
+ * from the lower Cholesky factor L of `J H J` (J the reversal), without
+ * forming H^-1: `H = V V^T` for the upper `V = J L J`, so `H^-1 = (V^-1)^T V^-1`
+ * and `U = V^-1`, computed row by row reading rows of V only.
  */
-function inverseFactor(h: Float64Array, n: number): Float64Array | null {
-  const reversed = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) reversed[i * n + j] = h[(n - 1 - i) * n + (n - 1 - j)];
-  const l = cholesky(reversed, n);
-  if (l === null) return null;
-  // V[i][j] = L[n-1-i][n-1-j], upper; U = V^-1, row by row, reading rows of V only.
+function inverseFactor(l: Float64Array, n: number): Float64Array {
   const v = (i: number, j: number) => l[(n - 1 - i) * n + (n - 1 - j)];
   const u = new Float64Array(n * n);
   const acc = new Float64Array(n);
@@ -90,7 +86,7 @@ function inverseFactor(h: Float64Array, n: number): Float64Array | null {
  */
 export function gptqRound(problem: GptqProblem): boolean {
   const {w, d, m, scales, maxCode, fixed} = problem;
-  const h = Float64Array.from(problem.h);
+  const {h} = problem;
   let mean = 0;
   let alive = 0;
   for (let i = 0; i < d; i++) {
@@ -100,19 +96,27 @@ export function gptqRound(problem: GptqProblem): boolean {
     }
   }
   mean = alive === 0 ? 1 : mean / alive;
-  for (let i = 0; i < d; i++) if (!(h[i * d + i] > 0)) h[i * d + i] = mean;
+  // Inputs never seen get the mean diagonal (their rows then round to nearest).
+  const diagonal = (i: number) => (h[i * d + i] > 0 ? h[i * d + i] : mean);
   // Act order: the rows whose inputs carry most energy first.
-  const order = Array.from({length: d}, (_, i) => i).sort((a, b) => h[b * d + b] - h[a * d + a] || a - b);
-  const permuted = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) permuted[i * d + j] = h[order[i] * d + order[j]];
-  let u: Float64Array | null = null;
-  for (const factor of [1, 10, 100]) {
-    const damped = Float64Array.from(permuted);
-    for (let i = 0; i < d; i++) damped[i * d + i] += factor * DAMPING * mean;
-    u = inverseFactor(damped, d);
-    if (u !== null) break;
+  const order = Array.from({length: d}, (_, i) => i).sort((a, b) => diagonal(b) - diagonal(a) || a - b);
+  // J P H P J (P the order, J the reversal), damped: three d x d arrays at most are alive at once.
+  const a = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    const oi = order[d - 1 - i];
+    for (let j = 0; j < d; j++) a[i * d + j] = i === j ? diagonal(oi) : h[oi * d + order[d - 1 - j]];
   }
-  if (u === null) return false;
+  let l: Float64Array | null = null;
+  let added = 0;
+  for (const factor of [1, 10, 100]) {
+    for (let i = 0; i < d; i++) a[i * d + i] += (factor - added) * DAMPING * mean;
+    added = factor;
+    l = cholesky(a, d);
+    if (l !== null) break;
+  }
+  if (l === null) return false;
+  const u = inverseFactor(l, d);
+  l = null;
   const rows = new Float64Array(d * m);
   for (let i = 0; i < d; i++) for (let j = 0; j < m; j++) rows[i * m + j] = w[order[i] * m + j];
   const error = new Float64Array(m);

@@ -131,10 +131,10 @@ function kernelUse(node: GraphNode, weight: string, shape: readonly number[], ac
 
 /** A source over `model` (loaded from the artifacts being quantized) for `uses`. */
 export function graphActivationSource(model: GraphModel, uses: KernelUse[]): ActivationSource {
-  const keys = [...new Set(uses.map((u) => u.activations))];
   return {
     uses,
-    async run(batch: CalibrationBatch) {
+    async run(batch: CalibrationBatch, wanted: readonly string[]) {
+      const keys = [...wanted];
       const fed = new Set<tf.Tensor>(batch instanceof tf.Tensor ? [batch] : Object.values(batch));
       // execute refuses graphs with control flow or dynamic shapes, which executeAsync runs.
       let outputs: tf.Tensor | tf.Tensor[] = [];
