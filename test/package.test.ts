@@ -2,6 +2,7 @@
 // through its own name (Node resolves a package's self-reference via "exports").
 import {execFileSync} from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
@@ -75,4 +76,18 @@ it('starts tfjs-backend-wasm with 2 threads through useWasmThreads from the buil
       `const tf = require('@tensorflow/tfjs'); require('@tensorflow/tfjs-backend-wasm');
        const {useWasmThreads} = require('${pkg.name}/node');`)]);
   for (const out of [esm, cjs]) expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([2, 'wasm', [3, 3, 3, 3]]);
+});
+
+it('runs the built command line with --calibrate on a converter graph model (tfjs-converter and the cpu backend ' +
+    'imported at run time)', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tfmo-pkg-cli-'));
+  try {
+    const bin = path.join(root, typeof pkg.bin === 'string' ? pkg.bin : pkg.bin['tfjs-model-optimization']);
+    const model = path.join(root, 'node_modules/@vladmandic/human/models/liveness.json');
+    const stdout = node([bin, 'quantize', model, path.join(out, 'q'), '--per-channel', '--calibrate', '1']);
+    expect(stdout).toMatch(/model\.json: 4 of 23 weights quantized \(int8 per channel, calibrated on 1 random batches\); /);
+    expect(fs.readdirSync(path.join(out, 'q')).sort()).toEqual(['model.json', expect.stringMatching(/^weights\.[0-9a-f]+\.bin$/)]);
+  } finally {
+    fs.rmSync(out, {recursive: true, force: true});
+  }
 });
