@@ -34,6 +34,20 @@ export function newHessian(d: number, blocks = 1): Hessian {
   return {d, blocks, h: new Float64Array(blocks * d * d), count: 0};
 }
 
+/**
+ * Vectors summed per batch at most: beyond, an evenly spaced subset (starting
+ * at a different vector each batch). Neighbouring patches of a feature map are
+ * close to each other, and GPTQ's H needs its directions, not every sample;
+ * this keeps a 128x128 feature map from costing `16384 x d^2` per image.
+ */
+export const MAX_ROWS_PER_BATCH = 4096;
+
+/** The stride and first index of the vectors summed among `total`, for a Hessian that has summed `count`. */
+function sampling(total: number, count: number, maxRows: number): {step: number; first: number} {
+  const step = Math.max(1, Math.ceil(total / maxRows));
+  return {step, first: count % step};
+}
+
 /** Adds `v v^T` (upper triangle only; see {@link symmetrize}) to the block at `offset`. */
 function addOuter(h: Float64Array, offset: number, v: Float64Array, d: number): void {
   for (let i = 0; i < d; i++) {
@@ -54,11 +68,13 @@ export function symmetrize(hessian: Hessian): void {
 }
 
 /** Adds the rows of `x` (any shape whose last axis is `hessian.d`): a MatMul's activations. */
-export function addMatMulInputs(hessian: Hessian, x: Float32Array): void {
+export function addMatMulInputs(hessian: Hessian, x: Float32Array, maxRows = MAX_ROWS_PER_BATCH): void {
   const {d} = hessian;
   const v = new Float64Array(d);
-  for (let r = 0; r + d <= x.length; r += d) {
-    for (let i = 0; i < d; i++) v[i] = x[r + i];
+  const rows = Math.floor(x.length / d);
+  const {step, first} = sampling(rows, hessian.count, maxRows);
+  for (let r = first; r < rows; r += step) {
+    for (let i = 0; i < d; i++) v[i] = x[r * d + i];
     addOuter(hessian.h, 0, v, d);
     hessian.count++;
   }
@@ -83,7 +99,7 @@ function axisGeometry(size: number, k: number, stride: number, dilation: number,
  * (kind `'depthwise'`, one H block per channel).
  */
 export function addConvInputs(hessian: Hessian, x: Float32Array, shape: readonly number[], kh: number, kw: number,
-    op: Extract<KernelOp, {kind: 'conv2d' | 'depthwise'}>): void {
+    op: Extract<KernelOp, {kind: 'conv2d' | 'depthwise'}>, maxRows = MAX_ROWS_PER_BATCH): void {
   const [batch, height, width, channels] = shape;
   const rows = axisGeometry(height, kh, op.strides[0], op.dilations[0], op.padding, 0);
   const cols = axisGeometry(width, kw, op.strides[1], op.dilations[1], op.padding, 1);
@@ -91,30 +107,31 @@ export function addConvInputs(hessian: Hessian, x: Float32Array, shape: readonly
   const d = hessian.d;
   const patch = new Float64Array(depthwise ? kh * kw * channels : d);
   const v = new Float64Array(d);
-  for (let b = 0; b < batch; b++) {
-    for (let oy = 0; oy < rows.out; oy++) {
-      for (let ox = 0; ox < cols.out; ox++) {
-        let at = 0;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * op.strides[0] + ky * op.dilations[0] - rows.before;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * op.strides[1] + kx * op.dilations[1] - cols.before;
-            const inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
-            const base = ((b * height + iy) * width + ix) * channels;
-            for (let c = 0; c < channels; c++) patch[at++] = inside ? x[base + c] : 0;
-          }
-        }
-        if (!depthwise) {
-          addOuter(hessian.h, 0, patch, d);
-          continue;
-        }
-        // Per channel: its kh * kw values, every `channels` entries of the patch.
-        for (let c = 0; c < channels; c++) {
-          for (let i = 0; i < d; i++) v[i] = patch[i * channels + c];
-          addOuter(hessian.h, c * d * d, v, d);
-        }
+  const perImage = rows.out * cols.out;
+  const {step, first} = sampling(batch * perImage, hessian.count, maxRows);
+  for (let p = first; p < batch * perImage; p += step) {
+    const b = Math.floor(p / perImage);
+    const oy = Math.floor((p % perImage) / cols.out);
+    const ox = p % cols.out;
+    let at = 0;
+    for (let ky = 0; ky < kh; ky++) {
+      const iy = oy * op.strides[0] + ky * op.dilations[0] - rows.before;
+      for (let kx = 0; kx < kw; kx++) {
+        const ix = ox * op.strides[1] + kx * op.dilations[1] - cols.before;
+        const inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
+        const base = ((b * height + iy) * width + ix) * channels;
+        for (let c = 0; c < channels; c++) patch[at++] = inside ? x[base + c] : 0;
       }
     }
-    hessian.count += rows.out * cols.out;
+    if (depthwise) {
+      // Per channel: its kh * kw values, every `channels` entries of the patch.
+      for (let c = 0; c < channels; c++) {
+        for (let i = 0; i < d; i++) v[i] = patch[i * channels + c];
+        addOuter(hessian.h, c * d * d, v, d);
+      }
+    } else {
+      addOuter(hessian.h, 0, patch, d);
+    }
+    hessian.count++;
   }
 }

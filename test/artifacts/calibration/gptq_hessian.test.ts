@@ -137,3 +137,20 @@ it('keeps fixed codes, and leaves w alone when H cannot be factored', () => {
   expect(gptqRound(broken)).toBe(false);
   expect(Array.from(broken.w)).toEqual(Array.from(Float64Array.from(w)));
 });
+
+it('sums an evenly spaced subset of the patches when a batch has more than maxRows, starting elsewhere each batch', () => {
+  // A constant input and valid padding: every patch is the same vector of 2s, so H = count * 4.
+  const shape = [2, 20, 20, 1];
+  const x = new Float32Array(2 * 20 * 20).fill(2);
+  const op: KernelOp = {kind: 'conv2d', strides: [1, 1], dilations: [1, 1], padding: 'valid'};
+  const h = newHessian(4);
+  addConvInputs(h, x, shape, 2, 2, op, 100); // 2 * 19 * 19 = 722 patches: every 8th, 91 of them
+  expect(h.count).toBe(91);
+  addConvInputs(h, x, shape, 2, 2, op, 100); // the next batch starts at patch 91 % 8 = 3: 90 of them
+  expect(h.count).toBe(181);
+  symmetrize(h);
+  expect(Array.from(h.h)).toEqual(new Array(16).fill(181 * 4));
+  const rows = newHessian(3);
+  addMatMulInputs(rows, new Float32Array(3 * 50).fill(1), 10); // 50 rows: every 5th
+  expect(rows.count).toBe(10);
+});
