@@ -82,7 +82,8 @@ function inverseFactor(l: Float64Array, n: number): Float64Array {
 /**
  * Rounds `problem.w` in place onto its grid by GPTQ. Returns false (and leaves
  * `w` as it was) when H cannot be factored even with ten and a hundred times
- * the damping; the caller rounds to nearest instead.
+ * the damping, or holds values that are not finite; the caller rounds to
+ * nearest instead.
  */
 export function gptqRound(problem: GptqProblem): boolean {
   const {w, d, m, scales, maxCode, fixed} = problem;
@@ -139,6 +140,8 @@ export function gptqRound(problem: GptqProblem): boolean {
       for (let j = 0; j < m; j++) rows[target + j] -= f * error[j];
     }
   }
+  // Infinite activations can factor into NaN without failing: then nothing is written.
+  if (!rows.every(Number.isFinite)) return false;
   for (let i = 0; i < d; i++) for (let j = 0; j < m; j++) w[order[i] * m + j] = rows[i * m + j];
   return true;
 }

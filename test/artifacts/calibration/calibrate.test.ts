@@ -147,6 +147,17 @@ describe('the calibration option', () => {
     t.dispose();
   });
 
+  it('rounds to nearest where the inputs hold NaN or infinities', async () => {
+    const rtn = await quantizeArtifacts(original);
+    for (const bad of [NaN, Infinity]) {
+      const input = tf.fill([2, 12, 12, 3], bad);
+      const calibrated = await quantizeArtifacts(original, {calibration: {inputs: [input]}});
+      expect(calibrated.weightSpecs).toEqual(rtn.weightSpecs);
+      expect(new Uint8Array(calibrated.weightData as ArrayBuffer)).toEqual(new Uint8Array(rtn.weightData as ArrayBuffer));
+      input.dispose();
+    }
+  });
+
   it('says which batch the model cannot run on, and leaks nothing', async () => {
     const good = x();
     const bad = tf.zeros([1, 12, 12, 4]);

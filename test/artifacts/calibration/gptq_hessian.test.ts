@@ -133,9 +133,11 @@ it('keeps fixed codes, and leaves w alone when H cannot be factored', () => {
   expect(gptqRound(p)).toBe(true);
   expect(p.w[0]).toBe(0);
   expect(p.w[5]).toBeCloseTo(-127 * p.scales[1], 12);
-  const broken = problem(d, m, new Float64Array(d * d).fill(NaN), w);
-  expect(gptqRound(broken)).toBe(false);
-  expect(Array.from(broken.w)).toEqual(Array.from(Float64Array.from(w)));
+  for (const bad of [NaN, Infinity]) {
+    const broken = problem(d, m, new Float64Array(d * d).fill(bad), w);
+    expect(gptqRound(broken)).toBe(false);
+    expect(Array.from(broken.w)).toEqual(Array.from(Float64Array.from(w)));
+  }
 });
 
 it('sums an evenly spaced subset of the patches when a batch has more than maxRows, starting elsewhere each batch', () => {
