@@ -181,7 +181,9 @@ function float16Choices(candidates: ReadonlyArray<{elements: number; error: numb
  * `tf.loadLayersModel` (through `tf.io.fromMemory`, or saved with `fileSystem(dir)`
  * from `tfjs-model-optimization/node`). With `perChannel`, load it with
  * {@link loadQuantizedGraphModel} or {@link loadQuantizedLayersModel}. Works in
- * browsers too: no file system, no tensors.
+ * browsers too: no file system, and no tensors unless `calibration` is given
+ * (then the model runs on the current backend, and int8 kernels are rounded by
+ * GPTQ on those inputs: see {@link QuantizeArtifactsOptions.calibration}).
  *
  * The input artifacts are not modified; the result holds copies of their
  * topology, signature and metadata, with `convertedBy` naming this function.
