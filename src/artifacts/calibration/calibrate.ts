@@ -34,11 +34,11 @@ export interface CalibrationTarget {
 
 const INT8_MAX = 127;
 
-/** The Hessian a kernel of `shape` read as `layout` needs. */
-function hessianFor(use: KernelUse, shape: readonly number[]): Hessian {
-  if (use.layout === 'depthwise') return newHessian(shape[0] * shape[1], shape[2]);
-  if (use.layout === 'outputs-inputs') return newHessian(shape[1]);
-  return newHessian(shape.slice(0, -1).reduce((a, b) => a * b, 1));
+/** The size of the Hessian a kernel of `shape` read as `layout` needs: `blocks` of `d x d`. */
+function hessianSize(use: KernelUse, shape: readonly number[]): {d: number; blocks: number} {
+  if (use.layout === 'depthwise') return {d: shape[0] * shape[1], blocks: shape[2]};
+  if (use.layout === 'outputs-inputs') return {d: shape[1], blocks: 1};
+  return {d: shape.slice(0, -1).reduce((a, b) => a * b, 1), blocks: 1};
 }
 
 /** Adds one batch's activations of `use`; false when their shape does not fit the kernel. */
@@ -194,16 +194,19 @@ export async function calibrateInt8(caller: string, artifacts: tf.io.ModelArtifa
       entry.uses.push(use);
       continue;
     }
-    const hessian = hessianFor(use, byName.get(use.weight)!.shape);
-    if (hessian.d > MAX_CALIBRATED_INPUTS) unusable.add(use.weight);
-    kernels.set(use.weight, {name: use.weight, uses: [use], bytes: 8 * hessian.blocks * hessian.d * hessian.d});
+    const {d, blocks} = hessianSize(use, byName.get(use.weight)!.shape);
+    if (d > MAX_CALIBRATED_INPUTS) unusable.add(use.weight);
+    kernels.set(use.weight, {name: use.weight, uses: [use], bytes: 8 * blocks * d * d});
   }
   const groups = groupsWithin([...kernels.values()].filter((k) => !unusable.has(k.name)), HESSIAN_BUDGET);
   const total = groups.length * batches.length + groups.reduce((sum, g) => sum + g.length, 0);
   const rounded = new Map<string, Float32Array>();
   try {
     for (const group of groups) {
-      const hessians = new Map(group.map((k) => [k.name, hessianFor(k.uses[0], byName.get(k.name)!.shape)]));
+      const hessians = new Map(group.map((k) => {
+        const {d, blocks} = hessianSize(k.uses[0], byName.get(k.name)!.shape);
+        return [k.name, newHessian(d, blocks)];
+      }));
       const keys = [...new Set(group.flatMap((k) => k.uses.map((u) => u.activations)))];
       for (let b = 0; b < batches.length; b++) {
         let run: Awaited<ReturnType<ActivationSource['run']>>;

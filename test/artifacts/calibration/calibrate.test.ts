@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {loadQuantizedGraphModel, loadQuantizedLayersModel, pruneArtifacts, quantizeArtifacts} from '../../../src';
+import {MAX_CALIBRATED_INPUTS} from '../../../src/artifacts/calibration/calibrate';
 import {decodeFloat32, readWeightEntries} from '../../../src/artifacts/weight_values';
 import {decodedWeights, graphRunner, inputShape, layersRunner, loadHumanModel, outputsOn, randomInput, relativeError,
   smallCnnArtifacts, tfconv} from '../fixtures';
@@ -156,6 +157,21 @@ describe('the calibration option', () => {
       expect(new Uint8Array(calibrated.weightData as ArrayBuffer)).toEqual(new Uint8Array(rtn.weightData as ArrayBuffer));
       input.dispose();
     }
+  });
+
+  it('rounds to nearest a kernel of more inputs than MAX_CALIBRATED_INPUTS', async () => {
+    const wide = tfl.sequential({layers: [tfl.layers.dense({inputShape: [MAX_CALIBRATED_INPUTS + 1], units: 3})]});
+    let saved!: tf.io.ModelArtifacts;
+    await wide.save(tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+    }));
+    wide.dispose();
+    const input = tf.randomUniform([4, MAX_CALIBRATED_INPUTS + 1], 0, 1, 'float32', 5);
+    const calibrated = await quantizeArtifacts(saved, {calibration: {inputs: [input]}});
+    const rtn = await quantizeArtifacts(saved);
+    expect(new Uint8Array(calibrated.weightData as ArrayBuffer)).toEqual(new Uint8Array(rtn.weightData as ArrayBuffer));
+    input.dispose();
   });
 
   it('says which batch the model cannot run on, and leaks nothing', async () => {
