@@ -44,8 +44,20 @@ function cholesky(a: Float64Array, n: number): Float64Array | null {
     const ri = i * n;
     for (let j = 0; j <= i; j++) {
       const rj = j * n;
-      let s = a[ri + j];
-      for (let k = 0; k < j; k++) s -= l[ri + k] * l[rj + k];
+      // Four partial sums: one running sum would wait on each addition.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let k = 0;
+      for (; k + 3 < j; k += 4) {
+        s0 += l[ri + k] * l[rj + k];
+        s1 += l[ri + k + 1] * l[rj + k + 1];
+        s2 += l[ri + k + 2] * l[rj + k + 2];
+        s3 += l[ri + k + 3] * l[rj + k + 3];
+      }
+      for (; k < j; k++) s0 += l[ri + k] * l[rj + k];
+      const s = a[ri + j] - ((s0 + s1) + (s2 + s3));
       if (i === j) {
         if (!(s > 0)) return null;
         l[ri + i] = Math.sqrt(s);
@@ -64,16 +76,18 @@ function cholesky(a: Float64Array, n: number): Float64Array | null {
  * and `U = V^-1`, computed row by row reading rows of V only.
  */
 function inverseFactor(l: Float64Array, n: number): Float64Array {
-  const v = (i: number, j: number) => l[(n - 1 - i) * n + (n - 1 - j)];
+  // V[j][k] = L[n-1-j][n-1-k]: row j of V is row n-1-j of L read backwards from its end.
+  const end = (j: number) => (n - 1 - j) * n + (n - 1);
   const u = new Float64Array(n * n);
   const acc = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     acc.fill(0, i);
     for (let j = i; j < n; j++) {
-      const uij = j === i ? 1 / v(i, i) : -acc[j] / v(j, j);
+      const vj = end(j);
+      const uij = j === i ? 1 / l[vj - j] : -acc[j] / l[vj - j];
       u[i * n + j] = uij;
       if (uij === 0) continue;
-      for (let k = j + 1; k < n; k++) acc[k] += uij * v(j, k);
+      for (let k = j + 1; k < n; k++) acc[k] += uij * l[vj - k];
     }
   }
   return u;
