@@ -183,7 +183,12 @@ function groupsWithin<T extends {bytes: number}>(items: T[], budget: number): T[
 export async function calibrateInt8(caller: string, artifacts: tf.io.ModelArtifacts, format: ModelFormat,
     targets: readonly CalibrationTarget[], batches: readonly CalibrationBatch[],
     onStep?: (total: number) => Promise<void>): Promise<Map<string, Float32Array>> {
-  const source = await sourceFor(artifacts, format, targets);
+  let source: ActivationSource;
+  try {
+    source = await sourceFor(artifacts, format, targets);
+  } catch (e) {
+    throw new Error(`${caller}: calibration runs the model, which could not be loaded: ${(e as Error).message}`);
+  }
   const byName = new Map(targets.map((t) => [t.name, t]));
   const kernels = new Map<string, {name: string; uses: KernelUse[]; bytes: number}>();
   const unusable = new Set<string>();
