@@ -59,7 +59,7 @@ describe('bad input', () => {
     const original = loadHumanModel('liveness');
     await expect(quantizeArtifacts(original, {bits: 8} as never)).rejects.toThrow(
         "quantizeArtifacts: unknown option 'bits' (received 8); the options are dtype, perChannel, minElements, " +
-        'exclude, onProgress, onFloat16Fallback.');
+        'exclude, calibration, onProgress, onFloat16Fallback.');
     await expect(quantizeArtifacts(original, {dtype: 'int4' as never})).rejects.toThrow(
         "quantizeArtifacts: 'dtype' must be one of 'int8', 'uint8', 'uint16', 'float16', but got \"int4\".");
     await expect(quantizeArtifacts(original, {dtype: 'float16', perChannel: true})).rejects.toThrow(
