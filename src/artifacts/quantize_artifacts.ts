@@ -294,6 +294,7 @@ export async function quantizeArtifacts(
       parts[index] = encoded.bytes;
     }
   }
+  const scheme = `${schemeLabel(resolved)}${calibrating ? ', GPTQ-calibrated' : ''}`;
   return withWeights(artifacts, format === 'graph' ? 'graph-model' : 'layers-model',
-      `tfjs-model-optimization quantizeArtifacts (${schemeLabel(resolved)})`, specs, concatBytes(parts));
+      `tfjs-model-optimization quantizeArtifacts (${scheme})`, specs, concatBytes(parts));
 }

@@ -28,7 +28,7 @@ describe('a layers model (convolutions, a depthwise convolution, Dense)', () => 
     expect(tf.memory().numTensors).toBe(before);
     expect(inputs.every((t) => !t.isDisposed)).toBe(true);
     expect(scales(calibrated)).toEqual(scales(rtn));
-    expect(calibrated.convertedBy).toMatch(/quantizeArtifacts/);
+    expect(calibrated.convertedBy).toBe('tfjs-model-optimization quantizeArtifacts (int8, per channel, GPTQ-calibrated)');
     const reference = await loadQuantizedLayersModel(original);
     const a = await loadQuantizedLayersModel(rtn);
     const b = await loadQuantizedLayersModel(calibrated);
