@@ -16,6 +16,9 @@ import {CliError} from './command';
 /** Rows of a random batch when the model leaves its batch size open. */
 export const CALIBRATION_BATCH = 8;
 
+/** Values of one input's random batch at most (256 MiB of float32). */
+const MAX_BATCH_VALUES = 64 * 1024 * 1024;
+
 /** Registers and selects tfjs's cpu backend. */
 async function ensureBackend(command: string): Promise<void> {
   try {
@@ -77,12 +80,18 @@ export async function randomCalibrationInputs(command: string, artifacts: tf.io.
           `[${spec.shape.join(', ')}]: only the batch size may be unknown`);
     }
   }
+  const shapes = specs.map((spec) => spec.shape.map((d, axis) => (axis === 0 && !(d > 0) ? CALIBRATION_BATCH : d)));
+  shapes.forEach((shape, i) => {
+    const size = shape.reduce((a, d) => a * d, 1);
+    if (size > MAX_BATCH_VALUES) {
+      throw new CliError(`${command}: --calibrate would make batches of ${size} values for input '${specs[i].name}' ` +
+          `of shape [${specs[i].shape.join(', ')}] (at most ${MAX_BATCH_VALUES}); calibrate from JavaScript with ` +
+          'smaller batches');
+    }
+  });
   const out: CalibrationBatch[] = [];
   for (let b = 0; b < batches; b++) {
-    const tensors = specs.map((spec, i) => {
-      const shape = spec.shape.map((d, axis) => (axis === 0 && !(d > 0) ? CALIBRATION_BATCH : d));
-      return tf.randomUniform(shape, range[0], range[1], 'float32', 1000 * (b + 1) + i);
-    });
+    const tensors = shapes.map((shape, i) => tf.randomUniform(shape, range[0], range[1], 'float32', 1000 * (b + 1) + i));
     if (!named) out.push(tensors.length === 1 ? tensors[0] : tensors);
     else out.push(Object.fromEntries(specs.map((spec, i) => [spec.name, tensors[i]])));
   }

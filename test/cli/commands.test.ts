@@ -133,6 +133,20 @@ describe('quantize', () => {
   });
 });
 
+it('says which input --calibrate cannot make, exit code 1, nothing written', async () => {
+  const dir = path.join(tempDir(), 'open-length');
+  const input = tfl.input({shape: [null, 3] as unknown as number[]});
+  const model = tfl.model({inputs: input, outputs: tfl.layers.dense({units: 4}).apply(input) as tfl.SymbolicTensor});
+  await model.save(fileSystem(dir));
+  model.dispose();
+  const out = path.join(tempDir(), 'never');
+  const run = await cli('quantize', dir, out, '--calibrate', '2', '--min-elements', '0');
+  expect(run.code).toBe(1);
+  expect(run.err).toMatch(new RegExp('^tfjs-model-optimization: .+model\\.json: quantize: --calibrate cannot make ' +
+      'inputs for \'\\w+\' of shape \\[-1, -1, 3\\]: only the batch size may be unknown\\n?$'));
+  expect(listing(out)).toEqual([]);
+});
+
 describe('prune', () => {
   it('prunes the kernels of a graph model and of a layers model', async () => {
     const out = path.join(tempDir(), 'pruned');
