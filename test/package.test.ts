@@ -85,7 +85,7 @@ it('runs the built command line with --calibrate on a converter graph model (tfj
     const bin = path.join(root, typeof pkg.bin === 'string' ? pkg.bin : pkg.bin['tfjs-model-optimization']);
     const model = path.join(root, 'node_modules/@vladmandic/human/models/liveness.json');
     const stdout = node([bin, 'quantize', model, path.join(out, 'q'), '--per-channel', '--calibrate', '1']);
-    expect(stdout).toMatch(/model\.json: 4 of 23 weights quantized \(int8 per channel, calibrated on 1 random batches\); /);
+    expect(stdout).toMatch(/model\.json: 4 of 23 weights quantized \(int8 per channel, calibrated on 1 random batch\); /);
     expect(fs.readdirSync(path.join(out, 'q')).sort()).toEqual(['model.json', expect.stringMatching(/^weights\.[0-9a-f]+\.bin$/)]);
   } finally {
     fs.rmSync(out, {recursive: true, force: true});

@@ -28,6 +28,9 @@ async function ensureBackend(command: string): Promise<void> {
         'install @tensorflow/tfjs or @tensorflow/tfjs-backend-cpu');
   }
   await tf.setBackend('cpu');
+  // tfjs-backend-cpu's first tensor prints a suggestion to install tfjs-node; a command's output is not the place.
+  const backend = tf.backend() as {firstUse?: boolean};
+  if (backend.firstUse === true) backend.firstUse = false;
 }
 
 interface InputSpec {

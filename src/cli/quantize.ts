@@ -123,7 +123,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const after = await gzippedModelSize(quantized);
   // A codec without a per-channel form (float16) has nothing to say per tensor either.
   const layout = resolved.perChannel ? ' per channel' : codecNamed(resolved.dtype)?.perChannel === null ? '' : ' per tensor';
-  const calibrated = calibration.batches === 0 ? '' : `, calibrated on ${calibration.batches} random batches`;
+  const calibrated = calibration.batches === 0 ? '' :
+    `, calibrated on ${calibration.batches} random batch${calibration.batches === 1 ? '' : 'es'}`;
   io.out(`${written}: ${changed} of ${quantized.weightSpecs!.length} weights quantized ` +
       `(${resolved.dtype}${layout}${calibrated}); ` +
       `gzipped ${formatBytes(before)} -> ${formatBytes(after)} (${formatRatio(before, after)} smaller)`);
