@@ -7,6 +7,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {isNestedModel} from '../../graph/model_graph';
 import type {ActivationSource, CalibrationBatch, KernelUse} from './consumer';
 import type {KernelOp} from './hessian';
 
@@ -59,21 +60,38 @@ function callInputs(layer: Layer): SymbolicTensor[] {
 }
 
 /**
- * A source over `model` for its kernels named in `targets`. The layers the
- * model holds directly are read; kernels of nested models are left out.
+ * A source over `model` for its kernels named in `targets`: the kernels of
+ * its own layers, and of the models nested in it (each call of a nested model
+ * runs a source of its own on that call's input). Only the top-level source
+ * disposes its model.
  */
-export function layersActivationSource(model: tfl.LayersModel, targets: ReadonlySet<string>): ActivationSource {
+export function layersActivationSource(model: tfl.LayersModel, targets: ReadonlySet<string>, owner = true):
+    ActivationSource {
   const uses: KernelUse[] = [];
   const tensors: SymbolicTensor[] = [];
+  const nested: Array<{at: number; source: ActivationSource}> = [];
+  const indexOf = (input: SymbolicTensor) => {
+    const at = tensors.indexOf(input);
+    return at >= 0 ? at : tensors.push(input) - 1;
+  };
   for (const layer of model.layers) {
+    if (isNestedModel(layer)) {
+      const inputs = callInputs(layer);
+      for (const input of inputs) {
+        const source = layersActivationSource(layer, targets, false);
+        if (source.uses.length === 0) break;
+        const at = indexOf(input);
+        nested.push({at, source});
+        uses.push(...source.uses.map((use) => ({...use, activations: `${at}>${use.activations}`})));
+      }
+      continue;
+    }
     const kernel = layerKernel(layer);
     const variable = kernel === null ? undefined :
       layer.weights.find((w) => savedName(w).split('/').pop() === kernel.variable);
     if (kernel === null || variable === undefined || !targets.has(savedName(variable))) continue;
     for (const input of callInputs(layer)) {
-      let at = tensors.indexOf(input);
-      if (at < 0) at = tensors.push(input) - 1;
-      uses.push({weight: savedName(variable), op: kernel.op, layout: kernel.layout, activations: String(at)});
+      uses.push({weight: savedName(variable), op: kernel.op, layout: kernel.layout, activations: String(indexOf(input))});
     }
   }
   let probe: tfl.LayersModel | null = null;
@@ -83,11 +101,12 @@ export function layersActivationSource(model: tfl.LayersModel, targets: Readonly
     } catch {
       // An input outside the model's own graph (a layer reused elsewhere): calibrate nothing.
       uses.length = 0;
+      nested.length = 0;
     }
   }
   return {
     uses,
-    async run(batch: CalibrationBatch) {
+    async run(batch: CalibrationBatch, keys: readonly string[]) {
       const activations = new Map<string, tf.Tensor>();
       if (probe === null) return {activations, owned: []};
       const input = Array.isArray(batch) || !isPlainMap(batch) ? batch :
@@ -96,9 +115,20 @@ export function layersActivationSource(model: tfl.LayersModel, targets: Readonly
       const outputs = probe.predict(input as tf.Tensor | tf.Tensor[]);
       const list = Array.isArray(outputs) ? outputs : [outputs];
       list.forEach((t, i) => activations.set(String(i), t));
-      return {activations, owned: [...new Set(list)].filter((t) => !fed.has(t))};
+      const owned = [...new Set(list)].filter((t) => !fed.has(t));
+      for (const {at, source} of nested) {
+        const prefix = `${at}>`;
+        const wanted = keys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+        if (wanted.length === 0) continue;
+        const inner = await source.run(list[at], wanted);
+        inner.activations.forEach((t, k) => activations.set(prefix + k, t));
+        owned.push(...inner.owned.filter((t) => !owned.includes(t)));
+      }
+      return {activations, owned};
     },
-    dispose: () => model.dispose(),
+    dispose: () => {
+      if (owner) model.dispose();
+    },
   };
 }
 

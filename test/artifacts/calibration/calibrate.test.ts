@@ -56,6 +56,27 @@ describe('a layers model (convolutions, a depthwise convolution, Dense)', () => 
     for (const m of [reference, a, b]) m.dispose();
   });
 
+  it('calibrates the kernels of a nested model too', async () => {
+    const inner = tfl.sequential({name: 'base', layers: [
+      tfl.layers.conv2d({inputShape: [12, 12, 3], filters: 8, kernelSize: 3, activation: 'relu'}),
+      tfl.layers.depthwiseConv2d({kernelSize: 3, activation: 'relu'}),
+    ]});
+    const outer = tfl.sequential({layers: [inner, tfl.layers.flatten(), tfl.layers.dense({units: 5})]});
+    let saved!: tf.io.ModelArtifacts;
+    await outer.save(tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+    }));
+    outer.dispose();
+    const rtn = await quantizeArtifacts(saved, {perChannel: true, minElements: 0});
+    const calibrated = await quantizeArtifacts(saved, {perChannel: true, minElements: 0, calibration: {inputs}});
+    const values = (a: tf.io.ModelArtifacts) => readWeightEntries('test', a).map(decodeFloat32);
+    const [w1, w2] = [rtn, calibrated].map(values);
+    const kernels = saved.weightSpecs!.map((s, i) => [s.name, i] as const).filter(([name]) => name.endsWith('kernel'));
+    expect(kernels.length).toBe(3);
+    for (const [name, i] of kernels) expect([name, Array.from(w2[i])]).not.toEqual([name, Array.from(w1[i])]);
+  });
+
   it('per tensor, writes what the stock loader reads, on the same grid', async () => {
     const rtn = await quantizeArtifacts(original, {minElements: 0});
     const calibrated = await quantizeArtifacts(original, {minElements: 0, calibration: {inputs: inputs.slice(0, 2)}});
