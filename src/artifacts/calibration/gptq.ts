@@ -15,6 +15,7 @@
  * pruned kernel, and the largest magnitude that sets a scale) keep it, and
  * their error is spread like any other.
  */
+import {dot} from './dot';
 
 /** A code that is not fixed, in {@link GptqProblem.fixed}. */
 export const FREE = 32767;
@@ -44,20 +45,7 @@ function cholesky(a: Float64Array, n: number): Float64Array | null {
     const ri = i * n;
     for (let j = 0; j <= i; j++) {
       const rj = j * n;
-      // Four partial sums: one running sum would wait on each addition.
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let k = 0;
-      for (; k + 3 < j; k += 4) {
-        s0 += l[ri + k] * l[rj + k];
-        s1 += l[ri + k + 1] * l[rj + k + 1];
-        s2 += l[ri + k + 2] * l[rj + k + 2];
-        s3 += l[ri + k + 3] * l[rj + k + 3];
-      }
-      for (; k < j; k++) s0 += l[ri + k] * l[rj + k];
-      const s = a[ri + j] - ((s0 + s1) + (s2 + s3));
+      const s = a[ri + j] - dot(l, ri, l, rj, j);
       if (i === j) {
         if (!(s > 0)) return null;
         l[ri + i] = Math.sqrt(s);

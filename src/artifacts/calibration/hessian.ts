@@ -9,6 +9,7 @@
  * `[kh, kw, in, out]` has rows `(ky * kw + kx) * in + c`; a depthwise filter
  * `[kh, kw, channels, multiplier]` has one H per channel, rows `ky * kw + kx`.
  */
+import {dot} from './dot';
 
 /** How a graph op or layer applies a kernel: the geometry the Hessian needs. */
 export type KernelOp =
@@ -87,23 +88,9 @@ class BlockedSum {
     const n = this.filled;
     if (n === 0) return;
     for (let i = 0; i < d; i++) {
-      const a = i * BLOCK;
       const row = i * d;
       for (let j = i; j < d; j++) {
-        const b = j * BLOCK;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        let r = 0;
-        for (; r + 3 < n; r += 4) {
-          s0 += t[a + r] * t[b + r];
-          s1 += t[a + r + 1] * t[b + r + 1];
-          s2 += t[a + r + 2] * t[b + r + 2];
-          s3 += t[a + r + 3] * t[b + r + 3];
-        }
-        for (; r < n; r++) s0 += t[a + r] * t[b + r];
-        h[row + j] += (s0 + s1) + (s2 + s3);
+        h[row + j] += dot(t, i * BLOCK, t, j * BLOCK, n);
       }
     }
     this.filled = 0;
