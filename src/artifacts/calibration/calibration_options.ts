@@ -21,7 +21,8 @@ export interface CalibrationOptions {
   inputs: ReadonlyArray<CalibrationBatch>;
 }
 
-function isTensor(value: unknown): value is tf.Tensor {
+/** Whether `value` is a tensor (by shape, not class: a tensor from another copy of tfjs-core counts too). */
+export function isTensor(value: unknown): value is tf.Tensor {
   return value != null && typeof value === 'object' && typeof (value as tf.Tensor).dataSync === 'function' &&
       Array.isArray((value as tf.Tensor).shape);
 }

@@ -4,10 +4,11 @@
  * their activations: the model executed with the activations' node outputs
  * as its outputs.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type {GraphModel} from '@tensorflow/tfjs-converter';
 
 import {GraphNode, graphNodes} from '../model_format';
+import {isTensor} from './calibration_options';
 import type {ActivationSource, CalibrationBatch, KernelUse} from './consumer';
 import type {KernelOp, Padding} from './hessian';
 
@@ -135,7 +136,7 @@ export function graphActivationSource(model: GraphModel, uses: KernelUse[]): Act
     uses,
     async run(batch: CalibrationBatch, wanted: readonly string[]) {
       const keys = [...wanted];
-      const fed = new Set<tf.Tensor>(batch instanceof tf.Tensor ? [batch] : Object.values(batch));
+      const fed = new Set<tf.Tensor>(isTensor(batch) ? [batch] : Object.values(batch));
       // execute refuses graphs with control flow or dynamic shapes, which executeAsync runs.
       let outputs: tf.Tensor | tf.Tensor[] = [];
       if (keys.length > 0) {

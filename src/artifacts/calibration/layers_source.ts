@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {isNestedModel} from '../../graph/model_graph';
+import {isTensor} from './calibration_options';
 import type {ActivationSource, CalibrationBatch, KernelUse} from './consumer';
 import type {KernelOp} from './hessian';
 
@@ -109,7 +110,7 @@ export function layersActivationSource(model: tfl.LayersModel, targets: Readonly
     async run(batch: CalibrationBatch, keys: readonly string[]) {
       const activations = new Map<string, tf.Tensor>();
       if (probe === null) return {activations, owned: []};
-      const input = Array.isArray(batch) || !isPlainMap(batch) ? batch :
+      const input = Array.isArray(batch) || isTensor(batch) ? batch :
         model.inputNames.map((name) => (batch as tf.NamedTensorMap)[name]);
       const fed = new Set<tf.Tensor>(Array.isArray(input) ? input : [input as tf.Tensor]);
       const outputs = probe.predict(input as tf.Tensor | tf.Tensor[]);
@@ -130,8 +131,4 @@ export function layersActivationSource(model: tfl.LayersModel, targets: Readonly
       if (owner) model.dispose();
     },
   };
-}
-
-function isPlainMap(batch: CalibrationBatch): boolean {
-  return !Array.isArray(batch) && typeof (batch as tf.Tensor).dataSync !== 'function';
 }
